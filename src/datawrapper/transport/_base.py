@@ -210,8 +210,7 @@ def create_transport(
     except ImportError as exc:
         hint = f"pip install 'datawrapper[{extra}]'" if extra else f"pip install {name}"
         raise ImportError(
-            f"the {name!r} transport needs the {name} library, which is not installed: "
-            f"run {hint}"
+            f"the {name!r} transport needs the {name} library, which is not installed: run {hint}"
         ) from exc
     cls = getattr(module, class_name)
     transport: Transport = cls(pool=pool or PoolConfig(), verify=verify)

@@ -206,7 +206,9 @@ class RetryPolicy:
             _seconds("RetryPolicy.backoff_factor", self.backoff_factor, allow_zero=True),
         )
         object.__setattr__(
-            self, "backoff_max", _seconds("RetryPolicy.backoff_max", self.backoff_max, allow_zero=True)
+            self,
+            "backoff_max",
+            _seconds("RetryPolicy.backoff_max", self.backoff_max, allow_zero=True),
         )
         jitter = self.jitter
         if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:

@@ -170,10 +170,14 @@ class Response:
     def __post_init__(self) -> None:
         if not isinstance(self.headers, Headers):
             object.__setattr__(self, "headers", Headers(self.headers))
-        if isinstance(self.status_code, bool) or not isinstance(self.status_code, int) or not (
-            100 <= self.status_code <= 599
+        if (
+            isinstance(self.status_code, bool)
+            or not isinstance(self.status_code, int)
+            or not (100 <= self.status_code <= 599)
         ):
-            raise ValueError(f"invalid status code {self.status_code!r}: use an int from 100 to 599")
+            raise ValueError(
+                f"invalid status code {self.status_code!r}: use an int from 100 to 599"
+            )
 
     @property
     def is_success(self) -> bool:

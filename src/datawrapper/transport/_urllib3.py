@@ -1,0 +1,179 @@
+""":class:`Urllib3Transport`: one ``urllib3.PoolManager``, retries and redirects off.
+
+Also home of :func:`map_urllib3_error`, which the requests backend shares (requests sends
+through urllib3, so most of its failures are urllib3's underneath).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import urllib3
+from urllib3 import exceptions as u3
+
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    DatawrapperError,
+    DecodingError,
+    InvalidRequestError,
+    NetworkError,
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    TLSError,
+    TransportError,
+    WriteError,
+    WriteTimeout,
+)
+from ._base import PooledTransport, VerifyTypes, resolve_verify, warn_if_insecure
+from ._config import PoolConfig, Timeout
+from ._models import Headers, Request, Response
+
+__all__ = ["Urllib3Transport", "map_urllib3_error"]
+
+_VERSIONS = {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost error a wrapper carries (``MaxRetryError.reason``, ``ProtocolError`` args)."""
+    for _ in range(8):
+        if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
+            exc = exc.reason
+            continue
+        if isinstance(exc, u3.ProtocolError) and len(exc.args) > 1:
+            inner = exc.args[1]
+            if isinstance(inner, BaseException):
+                exc = inner
+                continue
+        break
+    return exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def map_urllib3_error(exc: BaseException, request: Request) -> DatawrapperError:
+    """Our exception for an error raised by urllib3 (or the sockets beneath it)."""
+    cause = _root_cause(exc)
+    where = f"{request.method} {request.host}"
+    if isinstance(cause, (u3.NewConnectionError, ConnectionRefusedError)):
+        # NewConnectionError subclasses ConnectTimeoutError for history's sake: test it first.
+        return ConnectError(f"could not connect ({where}): {_describe(cause)}", request=request)
+    if isinstance(cause, u3.ConnectTimeoutError):
+        return ConnectTimeout(f"connect timed out ({where}): {_describe(cause)}", request=request)
+    if isinstance(cause, u3.ReadTimeoutError):
+        return ReadTimeout(f"read timed out ({where}): {_describe(cause)}", request=request)
+    if isinstance(cause, (u3.SSLError, ssl.SSLError, ssl.CertificateError)):
+        return TLSError(f"TLS failed ({where}): {_describe(cause)}", request=request)
+    if isinstance(cause, u3.ProxyError):
+        return ConnectError(f"proxy failed ({where}): {_describe(cause)}", request=request)
+    if isinstance(cause, u3.EmptyPoolError):
+        return PoolTimeout(f"no free connection ({where})", request=request)
+    if isinstance(cause, u3.DecodeError):
+        return DecodingError(
+            f"could not decode the body ({where}): {_describe(cause)}", request=request
+        )
+    if isinstance(cause, u3.LocationParseError):
+        return InvalidRequestError(f"invalid URL for {request.method}: {_describe(cause)}")
+    if isinstance(cause, (socket.timeout, TimeoutError)):
+        # urllib3 classifies connect and read timeouts itself; one it did not came from sending.
+        return WriteTimeout(f"write timed out ({where}): {_describe(cause)}", request=request)
+    if isinstance(cause, BrokenPipeError):
+        return WriteError(f"connection broken while sending ({where})", request=request)
+    if isinstance(cause, ConnectionResetError):
+        return ReadError(f"connection reset by the server ({where})", request=request)
+    if isinstance(
+        cause,
+        (
+            http.client.HTTPException,
+            u3.IncompleteRead,
+            u3.InvalidChunkLength,
+            u3.ProtocolError,
+            u3.ResponseError,
+            u3.HeaderParsingError,
+        ),
+    ):
+        return RemoteProtocolError(
+            f"the server broke the connection ({where}): {_describe(cause)}", request=request
+        )
+    if isinstance(cause, OSError):
+        return NetworkError(f"network error ({where}): {_describe(cause)}", request=request)
+    return TransportError(
+        f"transport failed ({where}): {type(cause).__name__}: {_describe(cause)}", request=request
+    )
+
+
+@contextmanager
+def _map_exceptions(request: Request) -> Iterator[None]:
+    try:
+        yield
+    except (u3.HTTPError, OSError, http.client.HTTPException) as exc:
+        raise map_urllib3_error(exc, request) from exc
+
+
+class Urllib3Transport(PooledTransport):
+    """Sends each request once through one ``urllib3.PoolManager``.
+
+    The pool holds ``PoolConfig.max_connections`` connections per host; retries and redirects
+    are switched off (the retry engine above decides).
+    """
+
+    name = "urllib3"
+
+    def __init__(self, *, pool: PoolConfig | None = None, verify: VerifyTypes = True) -> None:
+        super().__init__(pool=pool or PoolConfig())
+        resolved = resolve_verify(verify)
+        warn_if_insecure(resolved)
+        tls: dict[str, str] = {}
+        if resolved is False:
+            tls["cert_reqs"] = "CERT_NONE"
+        else:
+            tls["cert_reqs"] = "CERT_REQUIRED"
+            tls["ca_cert_dir" if os.path.isdir(resolved) else "ca_certs"] = str(resolved)
+        self._manager = urllib3.PoolManager(
+            num_pools=10,
+            maxsize=self.pool.max_connections,
+            block=False,
+            retries=False,
+            **tls,
+        )
+
+    def _send(self, request: Request, timeout: Timeout) -> Response:
+        limits = urllib3.Timeout(connect=timeout.connect, read=timeout.read)
+        start = time.perf_counter()
+        with _map_exceptions(request):
+            raw = self._manager.urlopen(
+                request.method,
+                request.url,
+                body=request.content or None,
+                headers=dict(request.headers),
+                retries=False,
+                redirect=False,
+                timeout=limits,
+                preload_content=True,
+                decode_content=True,
+            )
+        return Response(
+            status_code=raw.status,
+            headers=Headers(list(raw.headers.items())),
+            content=raw.data,
+            http_version=_VERSIONS.get(raw.version, "HTTP/1.1"),
+            elapsed=time.perf_counter() - start,
+            request=request,
+        )
+
+    def _drop_idle_connections(self) -> None:
+        self._manager.clear()
+
+    def _close(self) -> None:
+        self._manager.clear()
