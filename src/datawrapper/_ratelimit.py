@@ -7,9 +7,10 @@ server refuses them and learn from the 429s and rate-limit headers it does send.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from .transport._models import Headers
+if TYPE_CHECKING:
+    from .transport._models import Headers
 
 __all__ = ["RateLimiter"]
 

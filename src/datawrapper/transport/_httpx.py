@@ -108,10 +108,10 @@ class HttpxTransport(PooledTransport):
         context: ssl.SSLContext | bool
         if resolved is False:
             context = False
-        elif os.path.isdir(resolved):
+        elif isinstance(resolved, str) and os.path.isdir(resolved):
             context = ssl.create_default_context(capath=resolved)
         else:
-            context = ssl.create_default_context(cafile=resolved)
+            context = ssl.create_default_context(cafile=str(resolved))
         self._client = httpx.Client(
             verify=context,
             limits=httpx.Limits(

@@ -13,6 +13,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import urllib3
 from urllib3 import exceptions as u3
@@ -134,18 +135,14 @@ class Urllib3Transport(PooledTransport):
         super().__init__(pool=pool or PoolConfig())
         resolved = resolve_verify(verify)
         warn_if_insecure(resolved)
-        tls: dict[str, str] = {}
+        tls: dict[str, Any] = {}
         if resolved is False:
             tls["cert_reqs"] = "CERT_NONE"
         else:
             tls["cert_reqs"] = "CERT_REQUIRED"
             tls["ca_cert_dir" if os.path.isdir(resolved) else "ca_certs"] = str(resolved)
         self._manager = urllib3.PoolManager(
-            num_pools=10,
-            maxsize=self.pool.max_connections,
-            block=False,
-            retries=False,
-            **tls,
+            num_pools=10, maxsize=self.pool.max_connections, block=False, retries=False, **tls
         )
 
     def _send(self, request: Request, timeout: Timeout) -> Response:
