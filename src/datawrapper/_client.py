@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from ._data import csv_from_data, to_dataframe
 from ._exceptions import InvalidRequestError, MissingTokenError
@@ -258,7 +258,25 @@ class Datawrapper:
             limits = self.timeout
         else:
             limits = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
-        return self._engine.send(
+        return self.send(request, timeout=limits, idempotent=idempotent, deadline=deadline)
+
+    def send(
+        self,
+        request: Request,
+        *,
+        timeout: Timeout | None = None,
+        idempotent: bool | None = None,
+        deadline: float | None = None,
+    ) -> Response:
+        """Send a prepared :class:`Request` with retries, following redirects safely.
+
+        Redirects are followed for GET and HEAD, and for 307/308 whatever the method (they
+        keep method and body), at most :attr:`max_redirects` times. ``Authorization`` is
+        dropped whenever a redirect leaves the original scheme, host and port, so a token is
+        never sent to another server.
+        """
+        limits = timeout or self.timeout
+        response = self._engine.send(
             self.transport,
             request,
             timeout=limits,
@@ -268,6 +286,63 @@ class Datawrapper:
             rate_limiter=self.rate_limiter,
             backend=self.backend,
         )
+        hops = 0
+        while 300 <= response.status_code < 400:
+            target = self._redirect_target(request, response, hops)
+            hops += 1
+            request = target
+            response = self._engine.send(
+                self.transport,
+                request,
+                timeout=limits,
+                idempotent=idempotent,
+                deadline=deadline,
+                hooks=self.hooks,
+                rate_limiter=self.rate_limiter,
+                backend=self.backend,
+            )
+        return response
+
+    max_redirects = 5
+
+    def _redirect_target(self, request: Request, response: Response, hops: int) -> Request:
+        """The request that follows the redirect ``response``, or a FailedRequestError."""
+        from ._exceptions import FailedRequestError
+
+        location = response.headers.get("location")
+        status = response.status_code
+        followable = status in (307, 308) or (
+            status in (301, 302, 303) and request.method in ("GET", "HEAD")
+        )
+        if not location or not followable:
+            raise FailedRequestError(
+                response,
+                message=(
+                    f"the server answered {request.method} {redact_url(request.url)} with a "
+                    f"{status} redirect that is not followed automatically"
+                    + ("" if location else " (no Location header)")
+                    + "; check base_url"
+                ),
+            )
+        if hops >= self.max_redirects:
+            raise FailedRequestError(
+                response,
+                message=f"more than {self.max_redirects} redirects for {request.method} "
+                f"{redact_url(request.url)}",
+            )
+        url = urljoin(request.url, location)
+        old, new = urlsplit(request.url), urlsplit(url)
+        headers = request.headers
+        if (old.scheme, old.hostname, old.port) != (new.scheme, new.hostname, new.port):
+            headers = Headers(
+                [
+                    (k, v)
+                    for k, v in headers.raw()
+                    if k.lower() not in ("authorization", "cookie", "proxy-authorization")
+                ]
+            )
+            logger.debug("redirect leaves %s://%s: Authorization dropped", old.scheme, old.hostname)
+        return Request(request.method, url, headers, request.content)
 
     @staticmethod
     def _decode(response: Response) -> Any:
