@@ -91,6 +91,11 @@ def map_urllib3_error(exc: BaseException, request: Request) -> DatawrapperError:
         return WriteTimeout(f"write timed out ({where}): {_describe(cause)}", request=request)
     if isinstance(cause, BrokenPipeError):
         return WriteError(f"connection broken while sending ({where})", request=request)
+    if isinstance(cause, http.client.RemoteDisconnected):
+        # A subclass of ConnectionResetError, but a clean close (FIN), not a reset (RST).
+        return RemoteProtocolError(
+            f"the server closed the connection without a response ({where})", request=request
+        )
     if isinstance(cause, ConnectionResetError):
         return ReadError(f"connection reset by the server ({where})", request=request)
     if isinstance(
