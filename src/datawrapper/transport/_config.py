@@ -40,9 +40,9 @@ class Timeout:
 
     - ``connect``: to open the TCP connection and finish the TLS handshake.
     - ``read``: the longest wait for the next bytes of the response (not the whole response).
-    - ``write``: the longest wait while sending the request. requests and urllib3 cannot set it
-      apart from ``connect``: there the socket keeps the connect limit until the request is
-      sent, so ``write`` is honoured as ``max(connect, write)`` during the connection phase.
+    - ``write``: the longest wait for the socket to accept more of the request. httpx honours
+      it; requests and urllib3 cannot set it apart: their socket keeps the ``connect`` limit
+      until the request is sent, so there ``connect`` bounds each write.
     - ``pool``: the longest wait for a free connection when ``PoolConfig.max_connections`` are
       all busy.
 
