@@ -22,7 +22,7 @@ from datawrapper.transport import Headers, MockTransport, Request, Response, Tim
 BASE = "https://api.datawrapper.de/v3"
 NOW = datetime(2024, 5, 1, 12, 30, 45, 123456, tzinfo=timezone.utc)
 SAMPLES = Path(
-    os.environ.get("DATAWRAPPER_PEER_SAMPLES", "/work/shared/peer-samples/community-client-charts")
+    os.environ.get("DATAWRAPPER_PEER_SAMPLES", str(Path(__file__).parent / "data" / "peer-samples"))
 )
 SAMPLE_CSVS = sorted(SAMPLES.glob("*/*.csv"))
 SAMPLE_CHARTS = sorted(SAMPLES.glob("*/*.json"))
