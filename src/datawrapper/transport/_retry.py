@@ -278,13 +278,17 @@ class RetryEngine:
             if deadline_at is not None:
                 remaining = deadline_at - clock()
                 if remaining <= 0:
-                    raise self._deadline_error(request, deadline, attempts) from last_error
+                    raise self._give_up(
+                        hooks, debug, request, safe_url, path, backend, deadline, attempts
+                    ) from last_error
             if rate_limiter is not None:
                 rate_limiter.acquire(timeout=remaining)
                 if deadline_at is not None:
                     remaining = deadline_at - clock()
                     if remaining <= 0:
-                        raise self._deadline_error(request, deadline, attempts) from last_error
+                        raise self._give_up(
+                            hooks, debug, request, safe_url, path, backend, deadline, attempts
+                        ) from last_error
             attempt_timeout = timeout if remaining is None else timeout.capped(remaining)
             if hooks:
                 emit(hooks, Event("request", method, safe_url, path, number, backend))
@@ -327,7 +331,17 @@ class RetryEngine:
                     )
                     raise
                 self._retrying(
-                    hooks, debug, request, safe_url, path, number, backend, elapsed, decision, None
+                    hooks,
+                    debug,
+                    request,
+                    safe_url,
+                    path,
+                    number,
+                    backend,
+                    elapsed,
+                    decision,
+                    None,
+                    error=type(exc).__name__,
                 )
                 last_error = exc
                 retries += 1
@@ -409,6 +423,21 @@ class RetryEngine:
             attempts=attempts,
         )
 
+    def _give_up(
+        self,
+        hooks: Sequence[Hook],
+        debug: bool,
+        request: Request,
+        safe_url: str,
+        path: str,
+        backend: str,
+        deadline: float | None,
+        attempts: list[Attempt],
+    ) -> DeadlineExceeded:
+        error = self._deadline_error(request, deadline, attempts)
+        self._final(hooks, debug, request, safe_url, path, len(attempts), backend, None, error)
+        return error
+
     @staticmethod
     def _retrying(
         hooks: Sequence[Hook],
@@ -421,6 +450,7 @@ class RetryEngine:
         elapsed: float,
         decision: Decision,
         status: int | None,
+        error: str | None = None,
     ) -> None:
         if hooks:
             emit(
@@ -435,6 +465,7 @@ class RetryEngine:
                     status,
                     elapsed,
                     decision.delay,
+                    error=error,
                     reason=decision.reason,
                 ),
             )
@@ -457,8 +488,8 @@ class RetryEngine:
         path: str,
         number: int,
         backend: str,
-        elapsed: float,
-        error: TransportError | FailedRequestError,
+        elapsed: float | None,
+        error: TransportError | FailedRequestError | DeadlineExceeded,
     ) -> None:
         if hooks:
             status = error.status_code if isinstance(error, FailedRequestError) else None
