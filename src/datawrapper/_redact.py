@@ -2,15 +2,32 @@
 
 Every piece of code that renders a URL or headers for humans goes through these functions, so
 no API token reaches a log, an exception message, a ``repr`` or a hook event.
+
+Three nets, from the most to the least specific:
+
+1. Secrets the process knows (:func:`register_secret`: the client registers its token) are
+   replaced wherever they appear, also percent-encoded inside a URL.
+2. ``Bearer <token>`` and token-like ``name=value`` pairs (``access_token=``, ``api_key=``,
+   ``signature=`` ...) are replaced in any text, such as a library's error message.
+3. URLs are parsed: the password of the user-info and the values of token-like query (and
+   fragment) parameters are replaced.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "redact_headers", "redact_text", "redact_url", "register_secret"]
+__all__ = [
+    "REDACTED",
+    "SENSITIVE_HEADERS",
+    "redact_headers",
+    "redact_text",
+    "redact_url",
+    "register_secret",
+]
 
 REDACTED = "[REDACTED]"
 
@@ -27,52 +44,85 @@ SENSITIVE_HEADERS = frozenset(
     }
 )
 
-# Query parameters whose values are secrets (compared lower-case).
-_SENSITIVE_PARAM = re.compile(
-    r"(token|access[_-]?token|api[_-]?key|apikey|key|secret|password|passwd|auth|signature|sig)$",
-    re.IGNORECASE,
+# Names of query parameters (and name=value pairs in text) whose values are secrets.
+_SENSITIVE_NAME = (
+    r"(?:token|access[_-]?token|api[_-]?key|apikey|key|secret|password|passwd|pwd|auth"
+    r"|signature|sig|jwt|session|sessionid|credentials?)"
 )
-
+_SENSITIVE_PARAM = re.compile(_SENSITIVE_NAME + r"$", re.IGNORECASE)
+# In free text: `access_token=abc`, `X-Amz-Signature=abc`, `"api_key": "abc"` is left to nets 1-2.
+_PARAM_IN_TEXT = re.compile(
+    r"(?i)(?<![\w-])([\w.-]*?" + _SENSITIVE_NAME + r")=(?!\[REDACTED\])([^&\s#'\",;)\]}>]+)"
+)
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s,;\"']+")
 
-# Secrets seen at runtime (the client registers its token), scrubbed from any text we render.
-_known_secrets: set[str] = set()
+# Secrets seen at runtime, longest first (so a secret that contains another is replaced
+# whole). Replaced as a new tuple under the lock; readers take the current tuple lock-free.
+_lock = threading.Lock()
+_known_secrets: tuple[str, ...] = ()
 
 
 def register_secret(secret: str | None) -> None:
-    """Remember ``secret`` so that :func:`redact_text` scrubs it wherever it appears."""
-    if secret and len(secret) >= 4:
-        _known_secrets.add(secret)
+    """Remember ``secret`` so that :func:`redact_text` scrubs it wherever it appears.
+
+    Strings shorter than 4 characters are ignored: they would blank out ordinary text.
+    """
+    global _known_secrets
+    if not isinstance(secret, str) or len(secret) < 4:
+        return
+    with _lock:
+        if secret not in _known_secrets:
+            _known_secrets = tuple(sorted((*_known_secrets, secret), key=lambda s: (-len(s), s)))
 
 
 def redact_text(text: str) -> str:
-    """``text`` with every registered secret and every ``Bearer <token>`` replaced."""
+    """``text`` with every registered secret, ``Bearer <token>`` and token-like
+    ``name=value`` value replaced by ``[REDACTED]``."""
     for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    return _PARAM_IN_TEXT.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+
+
+def _redact_pairs(text: str) -> str:
+    """A query (or fragment) string with the values of token-like parameters redacted."""
+    pairs = parse_qsl(text, keep_blank_values=True)
+    if not any(_SENSITIVE_PARAM.search(name) for name, _ in pairs):
+        return text
+    return urlencode(
+        [(name, REDACTED if _SENSITIVE_PARAM.search(name) else value) for name, value in pairs],
+        safe="[]",
+    )
 
 
 def redact_url(url: str) -> str:
-    """``url`` with user-info passwords and token-like query parameters redacted."""
+    """``url`` with user-info passwords and token-like query parameters redacted.
+
+    Never raises: text that is not a URL is redacted as plain text.
+    """
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return redact_text(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:{REDACTED}@{hostport}" if ":" in userinfo else f"{REDACTED}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(_SENSITIVE_PARAM.search(k) for k, _ in pairs):
-            query = urlencode(
-                [(k, REDACTED if _SENSITIVE_PARAM.search(k) else v) for k, v in pairs],
-                safe="[]",
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            netloc = (
+                f"{user}:{REDACTED}@{hostport}" if ":" in userinfo else f"{REDACTED}@{hostport}"
             )
-    return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+        query = _redact_pairs(parts.query) if parts.query else ""
+        fragment = parts.fragment
+        if "=" in fragment:
+            fragment = _redact_pairs(fragment)
+        result = redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
+    except ValueError:
+        result = redact_text(url)
+    if _known_secrets and ("%" in result or "+" in result):
+        # A registered secret hidden by percent-encoding: show the decoded URL, redacted.
+        decoded = unquote_plus(result)
+        if any(secret in decoded for secret in _known_secrets):
+            result = redact_text(decoded)
+    return result
 
 
 def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
