@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json as jsonlib
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from typing import Any, Literal, overload
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
-from ._data import csv_from_data, to_dataframe
-from ._exceptions import InvalidRequestError, MissingTokenError
+from ._data import csv_from_data, json_from_data, to_dataframe
+from ._exceptions import (
+    DatawrapperError,
+    InvalidRequestError,
+    MissingTokenError,
+    PartialFailureError,
+)
 from ._hooks import Hook, normalize_hooks
+from ._operations import OperationKind, OperationTimeouts, TimeoutLike
 from ._ratelimit import RateLimiter
 from ._redact import redact_url, register_secret
 from .transport._base import Transport, VerifyTypes, create_transport
@@ -23,7 +32,7 @@ from .transport._config import PoolConfig, RetryPolicy, Timeout
 from .transport._models import Headers, Request, Response
 from .transport._retry import RetryEngine
 
-__all__ = ["DEFAULT_BASE_URL", "Datawrapper"]
+__all__ = ["DEFAULT_BASE_URL", "EXPORT_FORMATS", "Datawrapper", "check_chart_id"]
 
 logger = logging.getLogger("datawrapper.client")
 
@@ -43,10 +52,87 @@ def check_chart_id(chart_id: object) -> str:
     return chart_id
 
 
+#: Export formats of ``GET /v3/charts/{id}/export/{format}``.
+EXPORT_FORMATS = ("png", "pdf", "svg")
+
+# Export parameters: the Python keyword (community client spelling) -> the API's query name.
+_EXPORT_PARAMS: dict[str, str] = {
+    "width": "width",
+    "height": "height",
+    "plain": "plain",
+    "zoom": "zoom",
+    "scale": "scale",
+    "unit": "unit",
+    "mode": "mode",
+    "border_width": "borderWidth",
+    "border_color": "borderColor",
+    "transparent": "transparent",
+    "logo": "logo",
+    "logo_id": "logoId",
+    "dark": "dark",
+    "full_vector": "fullVector",
+    "ligatures": "ligatures",
+    "download": "download",
+}
+_EXPORT_CHOICES = {
+    "unit": ("px", "mm", "inch"),
+    "mode": ("rgb", "cmyk"),
+    "logo": ("auto", "on", "off"),
+}
+_EXPORT_FLAGS = ("plain", "transparent", "dark", "fullVector", "ligatures", "download")
+
+
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _deprecated(old: str, new: str) -> None:
+    """Warn that ``Datawrapper.old`` is a deprecated name of ``new`` (at the caller's line)."""
+    warnings.warn(
+        f"Datawrapper.{old}() is deprecated and will be removed in a future version; "
+        f"use {new} instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _segment(value: object, what: str) -> str:
+    """``value`` as one URL path segment (percent-encoded), or an InvalidRequestError."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value) == "":
+        raise InvalidRequestError(f"{what} must be a non-empty string or int, got {value!r}")
+    return quote(str(value), safe="")
+
+
+def _int_id(value: object, what: str) -> int:
+    """``value`` as an int id (ints and digit strings), or an InvalidRequestError."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise InvalidRequestError(f"{what} must be an int such as 12345, got {value!r}")
+
+
+def _optional_int_id(value: object, what: str) -> int | None:
+    return None if value is None else _int_id(value, what)
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    """The JSON body of the fields that were given (``None`` means "not given")."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _ipython_display(name: str) -> Any:
+    """``IPython.display.<name>`` for ``display=True``, or an ImportError naming IPython."""
+    try:
+        module = importlib.import_module("IPython.display")
+    except ImportError:
+        raise ImportError(
+            "display=True shows the chart in a notebook and needs IPython, which is not "
+            "installed: run pip install ipython, or leave display=False"
+        ) from None
+    return getattr(module, name)
 
 
 class Datawrapper:
@@ -60,7 +146,12 @@ class Datawrapper:
       ``send(request, *, timeout)`` and ``close()`` (e.g. :class:`~datawrapper.MockTransport`).
     - ``retry``: a :class:`~datawrapper.RetryPolicy`; the shorthands ``max_retries``,
       ``backoff_factor``, ``retry_on`` and ``deadline`` override its fields.
-    - ``timeout``: a :class:`~datawrapper.Timeout` (or seconds) for every attempt.
+    - ``timeout``: the base :class:`~datawrapper.Timeout` (or seconds) of every attempt;
+      ``timeouts``: per operation kind (``{"export": Timeout(5, read=300)}`` or an
+      :class:`~datawrapper.OperationTimeouts`). Every method also takes ``timeout=`` for one
+      call. Precedence: that per-call value, then ``timeouts``, then ``timeout`` (which sets
+      reads and writes and is the floor of uploads, publishes and exports), then the
+      defaults; see :mod:`datawrapper._operations`.
     - ``pool``: a :class:`~datawrapper.PoolConfig`; ``verify``: True, False or a CA bundle path.
     - ``hooks``: callables receiving an :class:`~datawrapper.Event` per request, response,
       retry and error; ``rate_limiter``: a :class:`~datawrapper.RateLimiter` paced before
@@ -78,6 +169,7 @@ class Datawrapper:
         transport: str | Transport = "requests",
         retry: RetryPolicy | None = None,
         timeout: Timeout | float | None = None,
+        timeouts: OperationTimeouts | Mapping[OperationKind | str, TimeoutLike] | None = None,
         pool: PoolConfig | None = None,
         verify: VerifyTypes = True,
         max_retries: int | None = None,
@@ -115,11 +207,10 @@ class Datawrapper:
         if deadline is not None:
             overrides["deadline"] = deadline
         if overrides:
-            import dataclasses
-
             policy = dataclasses.replace(policy, **overrides)
         self.retry = policy
         self.timeout = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+        self.timeouts = OperationTimeouts.from_base(self.timeout, timeouts)
 
         self._owns_transport = isinstance(transport, str)
         if isinstance(transport, str):
@@ -222,12 +313,16 @@ class Datawrapper:
         timeout: Timeout | float | None = None,
         idempotent: bool | None = None,
         deadline: float | None = None,
+        kind: OperationKind | str | None = None,
     ) -> Response:
         """Send one API call (with retries) and return its response; raise on failure.
 
         ``path`` is relative to ``/v3`` (e.g. ``"/charts"``). ``json`` is serialised as the
         body with ``Content-Type: application/json``; ``content`` sends raw bytes with
-        ``content_type``. A call without a body sends no Content-Type.
+        ``content_type``. A call without a body sends no Content-Type. ``kind`` selects the
+        default timeout (GET, HEAD and OPTIONS are ``"read"``, other methods ``"write"``);
+        ``timeout`` overrides it for this call. ``idempotent=True`` lets a POST be retried
+        like a PUT (only for operations that are safe to repeat).
         """
         if self._closed:
             raise RuntimeError("this Datawrapper client is closed; create a new one")
@@ -252,13 +347,39 @@ class Datawrapper:
             fields.append(("Content-Type", content_type or "application/octet-stream"))
         header_obj = Headers(fields)
         if headers:
-            header_obj = header_obj.merged(headers)
+            extra = Headers(headers)
+            if not body:
+                # A bodiless request never announces a body type (community client trap).
+                extra = Headers([(k, v) for k, v in extra.raw() if k.lower() != "content-type"])
+            header_obj = header_obj.merged(extra)
         request = Request(method, self._url(path, params), header_obj, body)
-        if timeout is None:
-            limits = self.timeout
-        else:
-            limits = timeout if isinstance(timeout, Timeout) else Timeout(timeout)
+        limits = self.timeout_for(method, kind=kind, timeout=timeout)
         return self.send(request, timeout=limits, idempotent=idempotent, deadline=deadline)
+
+    def timeout_for(
+        self,
+        method: str = "GET",
+        *,
+        kind: OperationKind | str | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> Timeout:
+        """The :class:`Timeout` a call would use: ``timeout`` if given, else its kind's."""
+        if timeout is not None:
+            if isinstance(timeout, Timeout):
+                return timeout
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                raise InvalidRequestError(
+                    f"timeout must be a datawrapper.Timeout or a number of seconds, "
+                    f"got {type(timeout).__name__} {timeout!r}"
+                )
+            return Timeout(timeout)
+        if kind is None:
+            kind = (
+                OperationKind.READ
+                if method.upper() in ("GET", "HEAD", "OPTIONS")
+                else (OperationKind.WRITE)
+            )
+        return self.timeouts.for_kind(kind)
 
     def send(
         self,
@@ -346,7 +467,12 @@ class Datawrapper:
 
     @staticmethod
     def _decode(response: Response) -> Any:
-        """JSON for a JSON body, ``True`` for an empty body, text for text, else bytes."""
+        """JSON for a JSON body, ``True`` for an empty body, text for text, else bytes.
+
+        A response without a Content-Type never crashes (the community client raised
+        ``KeyError``): its body is parsed as JSON if it is JSON, else returned as text when
+        it is UTF-8, else as bytes.
+        """
         if not response.content:
             return True
         kind = response.content_type
@@ -357,83 +483,300 @@ class Datawrapper:
                 return response.text
         if kind.startswith("text/"):
             return response.text
+        if not kind:
+            try:
+                return response.json()
+            except (ValueError, UnicodeDecodeError):
+                pass
+            try:
+                return response.content.decode("utf-8")
+            except UnicodeDecodeError:
+                return response.content
         return response.content
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: OperationKind,
+        params: Mapping[str, Any] | None = None,
+        body: Any = _UNSET,
+        timeout: TimeoutLike | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """One JSON API call through :meth:`request`, its body decoded (see :meth:`_decode`)."""
+        response = self.request(
+            method,
+            path,
+            params=params,
+            json=body,
+            timeout=timeout,
+            idempotent=idempotent,
+            kind=kind,
+        )
+        return self._decode(response)
+
+    def _api_path(self, url: str) -> tuple[str, list[tuple[str, str]]]:
+        """The API path and query pairs of ``url`` (absolute, or a path such as ``/v3/me``).
+
+        An absolute URL must point at this client's ``base_url``: the token is never sent to
+        another server.
+        """
+        if not isinstance(url, str) or not url:
+            raise InvalidRequestError(f"url must be a non-empty string, got {url!r}")
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            base = urlsplit(self.base_url)
+            same = (parts.scheme, parts.hostname, parts.port) == (
+                base.scheme,
+                base.hostname,
+                base.port,
+            )
+            if not same:
+                raise InvalidRequestError(
+                    f"{redact_url(url)!r} is not on this client's base_url {self.base_url!r}: "
+                    "the API token is only sent there"
+                )
+            path = parts.path
+            root = base.path.rstrip("/")
+            if root and path.startswith(root + "/"):
+                path = path[len(root) :]
+        else:
+            path = parts.path if parts.path.startswith("/") else "/" + parts.path
+        if self._api_prefix and (
+            path == self._api_prefix or path.startswith(self._api_prefix + "/")
+        ):
+            path = path[len(self._api_prefix) :] or "/"
+        return path, parse_qsl(parts.query, keep_blank_values=True)
+
+    # ------------------------------------------------------------------ raw verbs (community)
+    #
+    # The community client's public helpers, kept for code that calls them directly. They take
+    # a full URL (as the community's ``_CHARTS_URL`` constants build) or an API path, and go
+    # through :meth:`request` like every other method.
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> Any:
+        """GET ``url``: JSON as dict/list, CSV and other text as ``str``, else ``bytes``.
+
+        Unlike the community client, CSV comes back as text (pandas is optional); use
+        :meth:`get_data` with ``as_dataframe=True`` for a DataFrame.
+        """
+        path, query = self._api_path(url)
+        merged = dict(query)
+        merged.update(params or {})
+        return self._call("GET", path, kind=OperationKind.READ, params=merged, timeout=timeout)
+
+    def post(
+        self,
+        url: str,
+        data: Any = None,
+        timeout: TimeoutLike | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """POST ``data`` as JSON to ``url``; the JSON answer, or ``True`` for an empty one.
+
+        Never retried once it may have reached the server (it could create things twice).
+        """
+        return self._raw_send("POST", url, data, timeout, extra_headers)
+
+    def patch(
+        self,
+        url: str,
+        data: Any = None,
+        timeout: TimeoutLike | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """PATCH ``data`` as JSON to ``url`` and return the JSON answer."""
+        return self._raw_send("PATCH", url, data, timeout, extra_headers)
+
+    def put(
+        self,
+        url: str,
+        data: Any = None,
+        timeout: TimeoutLike | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        dump_data: bool = True,
+    ) -> bool:
+        """PUT ``data`` to ``url`` (as JSON, or raw bytes/text with ``dump_data=False``); True."""
+        if dump_data:
+            self._raw_send("PUT", url, data, timeout, extra_headers)
+            return True
+        path, query = self._api_path(url)
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data or b"")
+        content_type = None
+        for key, value in (extra_headers or {}).items():
+            if key.lower() == "content-type":
+                content_type = value
+        self.request(
+            "PUT",
+            path,
+            params=dict(query),
+            content=raw if raw else None,
+            content_type=content_type,
+            headers={k: v for k, v in (extra_headers or {}).items() if k.lower() != "content-type"},
+            timeout=timeout,
+            kind=OperationKind.UPLOAD,
+        )
+        return True
+
+    def delete(
+        self,
+        url: str,
+        timeout: TimeoutLike | None = None,
+        data: Any = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> bool:
+        """DELETE ``url`` (with ``data`` as a JSON body when given); True."""
+        self._raw_send("DELETE", url, data, timeout, extra_headers)
+        return True
+
+    def _raw_send(
+        self,
+        method: str,
+        url: str,
+        data: Any,
+        timeout: TimeoutLike | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> Any:
+        path, query = self._api_path(url)
+        headers = {k: v for k, v in (extra_headers or {}).items() if k.lower() != "content-type"}
+        response = self.request(
+            method,
+            path,
+            params=dict(query),
+            json=_UNSET if data is None else data,
+            headers=headers,
+            timeout=timeout,
+            kind=OperationKind.WRITE,
+        )
+        return self._decode(response)
 
     # ------------------------------------------------------------------ charts
 
     def get_charts(
         self,
-        *,
-        user_id: str | None = None,
+        user_id: str | int | None = None,
         published: bool | None = None,
         search: str | None = None,
         order: str | None = None,
         order_by: str | None = None,
-        limit: int = 25,
+        limit: int | None = 25,
         folder_id: str | int | None = None,
         team_id: str | None = None,
-        timeout: Timeout | float | None = None,
-    ) -> list[dict[str, Any]]:
-        """The charts visible to the token (``GET /v3/charts``), filtered as given."""
+        *,
+        offset: int | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """The charts visible to the token (``GET /v3/charts``): ``{"list", "total", "next"?}``.
+
+        Filters that are ``None`` are not sent. ``published=True`` lists published charts
+        only, ``False`` unpublished ones; the default lists both (the community client sent
+        ``published=true`` unless told otherwise).
+        """
+        if order is not None and order.upper() not in ("ASC", "DESC"):
+            raise InvalidRequestError(f"order must be 'ASC' or 'DESC', got {order!r}")
         params = {
             "userId": user_id,
             "published": published,
-            "search": search,
-            "order": order,
-            "orderBy": order_by,
+            "search": search or None,
+            "order": order.upper() if order else None,
+            "orderBy": order_by or None,
             "limit": limit,
-            "folderId": folder_id,
-            "teamId": team_id,
+            "offset": offset,
+            "folderId": _optional_int_id(folder_id, "folder_id") if folder_id != "" else None,
+            "teamId": team_id or None,
         }
-        result = self._decode(self.request("GET", "/charts", params=params, timeout=timeout))
-        return list(result.get("list", [])) if isinstance(result, dict) else []
+        result: dict[str, Any] = self._call(
+            "GET", "/charts", kind=OperationKind.READ, params=params, timeout=timeout
+        )
+        return result
+
+    def get_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """The chart's JSON: type, title, metadata ... (``GET /v3/charts/{id}``)."""
+        cid = check_chart_id(chart_id)
+        result: dict[str, Any] = self._call(
+            "GET", f"/charts/{cid}", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def chart_properties(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """Deprecated name of :meth:`get_chart`."""
+        _deprecated("chart_properties", "get_chart(chart_id)")
+        return self.get_chart(chart_id, timeout=timeout)
 
     def create_chart(
         self,
         title: str = "New Chart",
         chart_type: str = "d3-bars",
+        theme: str | None = None,
         data: Any = None,
+        external_data_url: str | None = None,
         folder_id: str | int | None = None,
         organization_id: str | None = None,
+        forkable: bool | None = None,
+        language: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         *,
-        theme: str | None = None,
-        language: str | None = None,
-        forkable: bool | None = None,
-        external_data: str | None = None,
-        timeout: Timeout | float | None = None,
+        timeout: TimeoutLike | None = None,
     ) -> dict[str, Any]:
-        """Create a chart (``POST /v3/charts``) and upload ``data`` if given; return its JSON.
+        """Create a chart (``POST /v3/charts``), upload ``data`` if given; return its JSON.
 
+        ``data`` (a DataFrame, CSV text, row dicts or a dict of columns) is checked and turned
+        into CSV *before* anything is sent, so bad data never leaves an empty chart behind.
         The creation is never retried after it may have reached the server, so one call makes
-        at most one chart. If the data upload then fails, :class:`PartialFailureError` names
-        the chart that was created.
+        at most one chart. If the data upload then fails (after its retries),
+        :class:`~datawrapper.PartialFailureError` is raised with ``.chart_id`` naming the
+        chart that was created.
         """
-        body: dict[str, Any] = {"title": title, "type": chart_type}
-        for key, value in (
-            ("folderId", folder_id),
-            ("organizationId", organization_id),
-            ("theme", theme),
-            ("language", language),
-            ("forkable", forkable),
-            ("externalData", external_data),
-        ):
-            if value is not None:
-                body[key] = value
-        if metadata is not None:
-            body["metadata"] = dict(metadata)
-        chart: dict[str, Any] = self._decode(
-            self.request("POST", "/charts", json=body, idempotent=False, timeout=timeout)
+        if not isinstance(title, str):
+            raise InvalidRequestError(f"title must be a string, got {type(title).__name__}")
+        if not isinstance(chart_type, str) or not chart_type:
+            raise InvalidRequestError(
+                f"chart_type must be a Datawrapper type id such as 'd3-bars', got {chart_type!r}"
+            )
+        payload = None if data is None else csv_from_data(data)
+        body = _body(
+            title=title,
+            type=chart_type,
+            theme=theme or None,
+            folderId=_optional_int_id(folder_id, "folder_id") if folder_id != "" else None,
+            organizationId=organization_id or None,
+            forkable=forkable,
+            language=language or None,
+            externalData=external_data_url or None,
+            metadata=dict(metadata) if metadata else None,
         )
-        if data is not None:
-            self._upload_after_create(chart["id"], data)
+        chart: dict[str, Any] = self._call(
+            "POST",
+            "/charts",
+            kind=OperationKind.WRITE,
+            body=body,
+            timeout=timeout,
+            idempotent=False,
+        )
+        if payload is not None:
+            cid = str(chart.get("id", "")) if isinstance(chart, dict) else ""
+            if not cid:
+                raise DatawrapperError(
+                    "the API answered the chart creation without a chart id, so the data "
+                    "could not be uploaded; check get_charts() for the new chart"
+                )
+            self._upload_after_create(cid, payload, timeout)
         return chart
 
-    def _upload_after_create(self, chart_id: str, data: Any) -> None:
-        from ._exceptions import DatawrapperError, PartialFailureError
-
+    def _upload_after_create(
+        self, chart_id: str, payload: bytes, timeout: TimeoutLike | None
+    ) -> None:
         try:
-            self.add_data(chart_id, data)
+            self._put_data(chart_id, payload, "text/csv; charset=utf-8", timeout)
         except DatawrapperError as exc:
             raise PartialFailureError(
                 f"chart {chart_id} was created, but uploading its data failed: {exc.message}. "
@@ -442,105 +785,433 @@ class Datawrapper:
                 step="add_data",
             ) from exc
 
-    def chart_properties(
-        self, chart_id: str, *, timeout: Timeout | float | None = None
-    ) -> dict[str, Any]:
-        """The chart's JSON (``GET /v3/charts/{id}``)."""
-        cid = check_chart_id(chart_id)
-        result: dict[str, Any] = self._decode(
-            self.request("GET", f"/charts/{cid}", timeout=timeout)
-        )
-        return result
-
-    def get_chart(self, chart_id: str, *, timeout: Timeout | float | None = None) -> dict[str, Any]:
-        """Alias of :meth:`chart_properties`."""
-        return self.chart_properties(chart_id, timeout=timeout)
-
     def update_chart(
         self,
         chart_id: str,
         title: str | None = None,
         chart_type: str | None = None,
+        theme: str | None = None,
         data: Any = None,
+        external_data_url: str | None = None,
         folder_id: str | int | None = None,
         organization_id: str | None = None,
+        forkable: bool | None = None,
+        language: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         *,
-        theme: str | None = None,
-        language: str | None = None,
-        timeout: Timeout | float | None = None,
+        timeout: TimeoutLike | None = None,
     ) -> dict[str, Any]:
-        """Change a chart (``PATCH /v3/charts/{id}``, metadata deep-merged); upload ``data``."""
+        """Change a chart (``PATCH /v3/charts/{id}``, metadata deep-merged); upload ``data``.
+
+        Returns the chart's JSON after the change. Raises
+        :class:`~datawrapper.InvalidRequestError` when nothing is to be changed.
+        """
         cid = check_chart_id(chart_id)
-        body: dict[str, Any] = {}
-        for key, value in (
-            ("title", title),
-            ("type", chart_type),
-            ("folderId", folder_id),
-            ("organizationId", organization_id),
-            ("theme", theme),
-            ("language", language),
-        ):
-            if value is not None:
-                body[key] = value
-        if metadata is not None:
-            body["metadata"] = dict(metadata)
-        if not body and data is None:
+        payload = None if data is None else csv_from_data(data)
+        body = _body(
+            title=title,
+            type=chart_type or None,
+            theme=theme or None,
+            externalData=external_data_url or None,
+            folderId=_optional_int_id(folder_id, "folder_id") if folder_id != "" else None,
+            organizationId=organization_id or None,
+            forkable=forkable,
+            language=language or None,
+            metadata=dict(metadata) if metadata else None,
+        )
+        if not body and payload is None:
             raise InvalidRequestError(
-                "no updates submitted: pass at least one of title, chart_type, data, folder_id, "
-                "organization_id, metadata, theme or language"
+                "no updates submitted: pass at least one of title, chart_type, theme, data, "
+                "external_data_url, folder_id, organization_id, forkable, language or metadata"
             )
         result: dict[str, Any] = {}
         if body:
-            result = self._decode(
-                self.request("PATCH", f"/charts/{cid}", json=body, timeout=timeout)
+            result = self._call(
+                "PATCH", f"/charts/{cid}", kind=OperationKind.WRITE, body=body, timeout=timeout
             )
-        if data is not None:
-            self.add_data(cid, data, timeout=timeout)
-            if not result:
-                result = self.chart_properties(cid)
+        if payload is not None:
+            self._put_data(cid, payload, "text/csv; charset=utf-8", timeout)
+            if not body:
+                result = self.get_chart(cid, timeout=timeout)
         return result
 
-    def add_data(self, chart_id: str, data: Any, *, timeout: Timeout | float | None = None) -> bool:
-        """Replace the chart's data (``PUT /v3/charts/{id}/data``) with CSV made from ``data``."""
+    def update_metadata(
+        self,
+        chart_id: str,
+        metadata: Mapping[str, Any],
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: deep-merge ``metadata`` into the chart; use :meth:`update_chart`."""
+        _deprecated("update_metadata", "update_chart(chart_id, metadata=...)")
+        if not isinstance(metadata, Mapping) or not metadata:
+            raise InvalidRequestError(
+                "metadata must be a non-empty dict such as {'describe': {'intro': 'Hi'}}"
+            )
+        return self.update_chart(chart_id, metadata=metadata, timeout=timeout)
+
+    def update_description(
+        self,
+        chart_id: str,
+        source_name: str | None = None,
+        source_url: str | None = None,
+        intro: str | None = None,
+        byline: str | None = None,
+        aria_description: str | None = None,
+        number_prepend: str | None = None,
+        number_append: str | None = None,
+        number_format: str | None = None,
+        number_divisor: int | None = None,
+        hide_title: bool | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Change ``metadata.describe`` (source, intro, byline, number format ...); the chart.
+
+        Only the fields given are sent, so ``hide_title`` is left alone unless passed (the
+        community client reset it to False on every call).
+        """
+        describe = _body(
+            **{
+                "source-name": source_name,
+                "source-url": source_url,
+                "intro": intro,
+                "byline": byline,
+                "aria-description": aria_description,
+                "number-prepend": number_prepend,
+                "number-append": number_append,
+                "number-format": number_format,
+                "number-divisor": number_divisor,
+                "hide-title": hide_title,
+            }
+        )
+        if not describe:
+            check_chart_id(chart_id)
+            raise InvalidRequestError(
+                "no updates submitted: pass at least one description field, e.g. intro='...'"
+            )
+        return self.update_chart(chart_id, metadata={"describe": describe}, timeout=timeout)
+
+    def move_chart(
+        self, chart_id: str, folder_id: str | int, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """Move the chart into folder ``folder_id`` (``PATCH /v3/charts/{id}``); the chart."""
         cid = check_chart_id(chart_id)
-        body = csv_from_data(data)
-        self.request(
-            "PUT",
-            f"/charts/{cid}/data",
-            content=body,
-            content_type="text/csv; charset=utf-8",
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            f"/charts/{cid}",
+            kind=OperationKind.WRITE,
+            body={"folderId": _int_id(folder_id, "folder_id")},
             timeout=timeout,
         )
+        return result
+
+    def delete_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> bool:
+        """Delete the chart (``DELETE /v3/charts/{id}``); True."""
+        cid = check_chart_id(chart_id)
+        self.request("DELETE", f"/charts/{cid}", kind=OperationKind.WRITE, timeout=timeout)
         return True
+
+    def copy_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """Make an editable copy (``POST /v3/charts/{id}/copy``); the new chart's JSON.
+
+        Never retried once it may have reached the server: that could make two copies.
+        """
+        cid = check_chart_id(chart_id)
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/charts/{cid}/copy",
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            idempotent=False,
+        )
+        return result
+
+    def fork_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """Fork a (River) chart (``POST /v3/charts/{id}/fork``); the new chart's JSON.
+
+        Never retried once it may have reached the server: that could make two forks.
+        """
+        cid = check_chart_id(chart_id)
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/charts/{cid}/fork",
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            idempotent=False,
+        )
+        return result
+
+    def publish_chart(
+        self,
+        chart_id: str,
+        display: bool = False,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> Any:
+        """Publish the chart (``POST /v3/charts/{id}/publish``): ``{"data", "version", "url"}``.
+
+        Publishing again only bumps the public version, so this POST is retried like a PUT.
+        It uses the long ``"publish"`` timeout. ``display=True`` returns an IPython
+        ``IFrame`` of the published chart instead (needs IPython).
+        """
+        cid = check_chart_id(chart_id)
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/charts/{cid}/publish",
+            kind=OperationKind.PUBLISH,
+            timeout=timeout,
+            idempotent=True,
+        )
+        if display:
+            chart = result.get("data", {}) if isinstance(result, dict) else {}
+            return self._iframe(chart)
+        return result
+
+    def unpublish_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> bool:
+        """Take the chart offline (``POST /v3/charts/{id}/unpublish``); True. Safe to repeat."""
+        cid = check_chart_id(chart_id)
+        self.request(
+            "POST",
+            f"/charts/{cid}/unpublish",
+            kind=OperationKind.PUBLISH,
+            timeout=timeout,
+            idempotent=True,
+        )
+        return True
+
+    @staticmethod
+    def _iframe(chart: Mapping[str, Any]) -> Any:
+        publish = chart.get("metadata", {}).get("publish", {})
+        url = chart.get("publicUrl")
+        if not url:
+            raise InvalidRequestError(
+                f"chart {chart.get('id')!r} is not published, so there is nothing to display: "
+                "publish it first with publish_chart()"
+            )
+        iframe = _ipython_display("IFrame")
+        return iframe(url, width=publish.get("embed-width"), height=publish.get("embed-height"))
+
+    def display_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> Any:
+        """An IPython ``IFrame`` of the published chart, for notebooks (needs IPython)."""
+        return self._iframe(self.get_chart(chart_id, timeout=timeout))
+
+    def get_chart_display_urls(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None
+    ) -> list[dict[str, Any]]:
+        """The URLs the chart can be shown at (``GET /v3/charts/{id}/display-urls``)."""
+        cid = check_chart_id(chart_id)
+        result: list[dict[str, Any]] = self._call(
+            "GET", f"/charts/{cid}/display-urls", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def get_iframe_code(
+        self,
+        chart_id: str,
+        responsive: bool = False,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> str:
+        """The chart's embed code: fixed-size iframe, or responsive with ``responsive=True``.
+
+        Raises :class:`~datawrapper.InvalidRequestError` (not ``KeyError``) when the chart
+        has no embed code yet because it was never published.
+        """
+        chart = self.get_chart(chart_id, timeout=timeout)
+        codes = chart.get("metadata", {}).get("publish", {}).get("embed-codes") or {}
+        key = "embed-method-responsive" if responsive else "embed-method-iframe"
+        code = codes.get(key)
+        if not isinstance(code, str):
+            raise InvalidRequestError(
+                f"chart {chart_id} has no {'responsive ' if responsive else ''}embed code "
+                "yet: publish it first with publish_chart()"
+            )
+        return code
+
+    # ------------------------------------------------------------------ chart data
 
     def get_data(
         self,
         chart_id: str,
         *,
         as_dataframe: bool = False,
-        timeout: Timeout | float | None = None,
+        timeout: TimeoutLike | None = None,
     ) -> Any:
-        """The chart's data (``GET /v3/charts/{id}/data``): CSV text, or a DataFrame if asked."""
+        """The chart's data (``GET /v3/charts/{id}/data``).
+
+        CSV data comes back as text, exactly as stored, or as a pandas DataFrame with
+        ``as_dataframe=True`` (needs the ``pandas`` extra; tab- and comma-separated data are
+        both recognised). JSON data (see :meth:`add_json`) comes back parsed.
+        """
         cid = check_chart_id(chart_id)
-        response = self.request("GET", f"/charts/{cid}/data", timeout=timeout)
-        if "json" in response.content_type:
-            return response.json()
+        response = self.request(
+            "GET", f"/charts/{cid}/data", kind=OperationKind.READ, timeout=timeout
+        )
+        if "json" in response.content_type and response.content.strip():
+            try:
+                return response.json()
+            except ValueError:
+                pass
         text = response.text
         return to_dataframe(text) if as_dataframe else text
 
-    def publish_chart(
-        self, chart_id: str, *, timeout: Timeout | float | None = None
-    ) -> dict[str, Any]:
-        """Publish the chart (``POST /v3/charts/{id}/publish``); return the API's answer.
+    def chart_data(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> Any:
+        """Deprecated name of :meth:`get_data`."""
+        _deprecated("chart_data", "get_data(chart_id)")
+        return self.get_data(chart_id, timeout=timeout)
 
-        Publishing twice only bumps the public version, so this POST is retried like a PUT.
+    def add_data(self, chart_id: str, data: Any, *, timeout: TimeoutLike | None = None) -> bool:
+        """Replace the chart's data (``PUT /v3/charts/{id}/data``) with CSV made from ``data``.
+
+        ``data``: a pandas DataFrame, CSV text or bytes (sent unchanged), a list of row dicts,
+        or a dict of columns. Uses the ``"upload"`` timeout (long write limit). True.
         """
         cid = check_chart_id(chart_id)
-        result: dict[str, Any] = self._decode(
-            self.request("POST", f"/charts/{cid}/publish", idempotent=True, timeout=timeout)
+        self._put_data(cid, csv_from_data(data), "text/csv; charset=utf-8", timeout)
+        return True
+
+    def add_json(self, chart_id: str, data: Any, *, timeout: TimeoutLike | None = None) -> bool:
+        """Store JSON ``data`` for the chart (e.g. locator-map markers); True.
+
+        Sets ``metadata.data.json = true`` (a JSON boolean) and then uploads ``data`` with
+        ``Content-Type: application/json`` (the community client sent it as ``text/csv``).
+        """
+        cid = check_chart_id(chart_id)
+        payload = json_from_data(data)
+        self.update_chart(cid, metadata={"data": {"json": True}}, timeout=timeout)
+        self._put_data(cid, payload, "application/json", timeout)
+        return True
+
+    def _put_data(
+        self, chart_id: str, payload: bytes, content_type: str, timeout: TimeoutLike | None
+    ) -> None:
+        self.request(
+            "PUT",
+            f"/charts/{chart_id}/data",
+            content=payload,
+            content_type=content_type,
+            kind=OperationKind.UPLOAD,
+            timeout=timeout,
+        )
+
+    def refresh_data(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any] | bool:
+        """Re-fetch the chart's external data (``POST /v3/charts/{id}/data/refresh``).
+
+        The API answers 204 No Content, which is success: this returns True (the community
+        client failed an assertion here). Safe to repeat, so it is retried like a PUT.
+        """
+        cid = check_chart_id(chart_id)
+        result: dict[str, Any] | bool = self._call(
+            "POST",
+            f"/charts/{cid}/data/refresh",
+            kind=OperationKind.PUBLISH,
+            timeout=timeout,
+            idempotent=True,
         )
         return result
+
+    # ------------------------------------------------------------------ export
+
+    def _export_query(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The export query from community-style or API-style keywords, validated."""
+        api_names = {camel: camel for camel in _EXPORT_PARAMS.values()}
+        query: dict[str, Any] = {}
+        for key, value in params.items():
+            if value is None:
+                continue
+            name = _EXPORT_PARAMS.get(key) or api_names.get(key)
+            if name is None:
+                valid = ", ".join(sorted(_EXPORT_PARAMS))
+                raise InvalidRequestError(
+                    f"unknown export parameter {key!r}: use {valid} (or the API's camelCase "
+                    "names such as borderWidth)"
+                )
+            if name in query and query[name] != value:
+                raise InvalidRequestError(f"export parameter {name!r} was given twice")
+            query[name] = value
+        for name, choices in _EXPORT_CHOICES.items():
+            if name in query and query[name] not in choices:
+                raise InvalidRequestError(
+                    f"export {name} must be one of {', '.join(map(repr, choices))}, "
+                    f"got {query[name]!r}"
+                )
+        for name in _EXPORT_FLAGS:
+            if name in query and not isinstance(query[name], bool):
+                raise InvalidRequestError(
+                    f"export {name} must be True or False, got {query[name]!r}"
+                )
+        for name, minimum in (("width", 1), ("zoom", 0), ("scale", 0), ("borderWidth", -1)):
+            if name in query:
+                value = query[name]
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise InvalidRequestError(f"export {name} must be a number, got {value!r}")
+                if value < minimum or (minimum == 0 and value == 0):
+                    bound = ">= 1" if minimum == 1 else ">= 0" if minimum == -1 else "> 0"
+                    raise InvalidRequestError(f"export {name} must be {bound}, got {value!r}")
+        if "height" in query:
+            height = query["height"]
+            if height != "auto" and (
+                isinstance(height, bool) or not isinstance(height, (int, float)) or height < 1
+            ):
+                raise InvalidRequestError(
+                    f"export height must be a number >= 1 or 'auto', got {height!r}"
+                )
+        return query
+
+    def _export(
+        self, chart_id: str, fmt: str, params: Mapping[str, Any], timeout: TimeoutLike | None
+    ) -> bytes:
+        cid = check_chart_id(chart_id)
+        if fmt not in EXPORT_FORMATS:
+            raise InvalidRequestError(f"invalid export format {fmt!r}: use 'png', 'pdf' or 'svg'")
+        query = self._export_query(params)
+        response = self.request(
+            "GET",
+            f"/charts/{cid}/export/{fmt}",
+            params=query,
+            kind=OperationKind.EXPORT,
+            timeout=timeout,
+        )
+        return response.content
+
+    @overload
+    def export_chart(
+        self,
+        chart_id: str,
+        output: str = ...,
+        *,
+        filepath: None = None,
+        display: Literal[False] = False,
+        timeout: TimeoutLike | None = None,
+        **params: Any,
+    ) -> bytes: ...
+
+    @overload
+    def export_chart(
+        self,
+        chart_id: str,
+        output: str = ...,
+        *,
+        filepath: str | os.PathLike[str],
+        display: Literal[False] = False,
+        timeout: TimeoutLike | None = None,
+        **params: Any,
+    ) -> Path: ...
+
+    @overload
+    def export_chart(
+        self,
+        chart_id: str,
+        output: str = ...,
+        *,
+        filepath: str | os.PathLike[str] | None = None,
+        display: Literal[True],
+        timeout: TimeoutLike | None = None,
+        **params: Any,
+    ) -> Any: ...
 
     def export_chart(
         self,
@@ -548,29 +1219,1018 @@ class Datawrapper:
         output: str = "png",
         *,
         filepath: str | os.PathLike[str] | None = None,
-        timeout: Timeout | float | None = None,
+        display: bool = False,
+        timeout: TimeoutLike | None = None,
         **params: Any,
-    ) -> bytes:
-        """The chart exported as ``output`` (png, pdf or svg), as bytes.
+    ) -> Any:
+        """The chart exported as ``output`` (``"png"``, ``"pdf"`` or ``"svg"``).
 
-        Keyword ``params`` are the export options (width, height, plain, zoom, scale, unit,
-        mode, borderWidth, borderColor, transparent, logo, dark ...). With ``filepath`` the
-        bytes are also written to that file.
+        Export options, as community-style keywords or the API's names: ``width``,
+        ``height`` (a number or ``"auto"``), ``plain``, ``zoom``, ``scale``, ``unit`` (px, mm,
+        inch), ``mode`` (rgb, cmyk), ``border_width``/``borderWidth``,
+        ``border_color``/``borderColor``, ``transparent``, ``logo`` (auto, on, off),
+        ``logo_id``/``logoId``, ``dark``, ``full_vector``/``fullVector``, ``ligatures``,
+        ``download``. Options left out are not sent, so the server's defaults apply; booleans
+        go out as ``true``/``false``. Bad values raise
+        :class:`~datawrapper.InvalidRequestError` before anything is sent.
+
+        Returns the file's bytes. With ``filepath`` the bytes are written there (its suffix
+        set to the format, as the community client did) and the :class:`~pathlib.Path` is
+        returned; ``display=True`` returns an IPython ``Image`` (needs IPython). Uses the long
+        ``"export"`` timeout.
+        """
+        content = self._export(chart_id, output, params, timeout)
+        if filepath is None and not display:
+            return content
+        path = Path(filepath if filepath is not None else f"./image.{output}")
+        path = path.with_suffix(f".{output}")
+        path.write_bytes(content)
+        if display:
+            return _ipython_display("Image")(filename=str(path))
+        return path
+
+    def export_png(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, **params: Any
+    ) -> bytes:
+        """The chart as PNG bytes; ``params`` as for :meth:`export_chart`."""
+        return self._export(chart_id, "png", params, timeout)
+
+    def export_pdf(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, **params: Any
+    ) -> bytes:
+        """The chart as PDF bytes; ``params`` as for :meth:`export_chart`."""
+        return self._export(chart_id, "pdf", params, timeout)
+
+    def export_svg(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, **params: Any
+    ) -> bytes:
+        """The chart as SVG bytes; ``params`` as for :meth:`export_chart`."""
+        return self._export(chart_id, "svg", params, timeout)
+
+    # ------------------------------------------------------------------ folders
+
+    def get_folders(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """The folders visible to the token (``GET /v3/folders``)."""
+        result: dict[str, Any] = self._call(
+            "GET", "/folders", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def get_folder(
+        self, folder_id: str | int, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """One folder, with its charts (``GET /v3/folders/{id}``)."""
+        fid = _int_id(folder_id, "folder_id")
+        result: dict[str, Any] = self._call(
+            "GET", f"/folders/{fid}", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def create_folder(
+        self,
+        name: str,
+        parent_id: str | int | None = None,
+        team_id: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Create a folder (``POST /v3/folders``); the new folder. Never retried once sent."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequestError(f"folder name must be a non-empty string, got {name!r}")
+        body = _body(
+            name=name,
+            parentId=_optional_int_id(parent_id or None, "parent_id"),
+            teamId=team_id or None,
+        )
+        result: dict[str, Any] = self._call(
+            "POST", "/folders", kind=OperationKind.WRITE, body=body, timeout=timeout
+        )
+        return result
+
+    def update_folder(
+        self,
+        folder_id: str | int,
+        name: str | None = None,
+        parent_id: str | int | None = None,
+        team_id: str | None = None,
+        user_id: str | int | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Rename or move a folder (``PATCH /v3/folders/{id}``); the folder."""
+        fid = _int_id(folder_id, "folder_id")
+        body = _body(
+            name=name or None,
+            parentId=_optional_int_id(parent_id or None, "parent_id"),
+            teamId=team_id or None,
+            userId=_optional_int_id(user_id or None, "user_id"),
+        )
+        if not body:
+            raise InvalidRequestError(
+                "no updates submitted: pass name, parent_id, team_id or user_id"
+            )
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/folders/{fid}", kind=OperationKind.WRITE, body=body, timeout=timeout
+        )
+        return result
+
+    def delete_folder(self, folder_id: str | int, *, timeout: TimeoutLike | None = None) -> bool:
+        """Delete a folder (``DELETE /v3/folders/{id}``); True."""
+        fid = _int_id(folder_id, "folder_id")
+        self.request("DELETE", f"/folders/{fid}", kind=OperationKind.WRITE, timeout=timeout)
+        return True
+
+    # ------------------------------------------------------------------ themes and basemaps
+
+    def get_themes(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        deleted: bool = False,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """The themes available to the token (``GET /v3/themes``)."""
+        params = {"limit": limit, "offset": offset, "deleted": bool(deleted)}
+        result: dict[str, Any] = self._call(
+            "GET", "/themes", kind=OperationKind.READ, params=params, timeout=timeout
+        )
+        return result
+
+    def get_theme(self, theme_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """One theme (``GET /v3/themes/{id}``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            f"/themes/{_segment(theme_id, 'theme_id')}",
+            kind=OperationKind.READ,
+            timeout=timeout,
+        )
+        return result
+
+    def get_basemaps(self, *, timeout: TimeoutLike | None = None) -> list[dict[str, Any]]:
+        """The basemaps for maps (``GET /v3/basemaps``)."""
+        result: list[dict[str, Any]] = self._call(
+            "GET", "/basemaps", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def get_basemap(
+        self,
+        basemap_id: str,
+        wgs84: bool = False,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """One basemap's metadata and geometry (``GET /v3/basemaps/{id}?wgs84=``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            f"/basemaps/{_segment(basemap_id, 'basemap_id')}",
+            kind=OperationKind.READ,
+            params={"wgs84": bool(wgs84)},
+            timeout=timeout,
+        )
+        return result
+
+    def get_basemap_key(
+        self,
+        basemap_id: str,
+        basemap_key: str,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> Any:
+        """The values of one key of a basemap (``GET /v3/basemaps/{id}/{key}``)."""
+        return self._call(
+            "GET",
+            f"/basemaps/{_segment(basemap_id, 'basemap_id')}/{_segment(basemap_key, 'basemap_key')}",
+            kind=OperationKind.READ,
+            timeout=timeout,
+        )
+
+    # ------------------------------------------------------------------ me
+
+    def get_my_account(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """The token's user (``GET /v3/me``)."""
+        result: dict[str, Any] = self._call("GET", "/me", kind=OperationKind.READ, timeout=timeout)
+        return result
+
+    def account_info(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """Deprecated name of :meth:`get_my_account`."""
+        _deprecated("account_info", "get_my_account()")
+        return self.get_my_account(timeout=timeout)
+
+    @staticmethod
+    def _user_fields(
+        name: str | None,
+        email: str | None,
+        role: str | None,
+        language: str | None,
+        password: str | None,
+        old_password: str | None,
+    ) -> dict[str, Any]:
+        if bool(password) != bool(old_password):
+            raise InvalidRequestError(
+                "to change a password pass both password= (the new one) and old_password="
+            )
+        return _body(
+            name=name or None,
+            email=email or None,
+            role=role or None,
+            language=language or None,
+            password=password or None,
+            oldPassword=old_password or None,
+        )
+
+    def update_my_account(
+        self,
+        name: str | None = None,
+        email: str | None = None,
+        role: str | None = None,
+        language: str | None = None,
+        password: str | None = None,
+        old_password: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Change the token's user (``PATCH /v3/me``); the user."""
+        body = self._user_fields(name, email, role, language, password, old_password)
+        if not body:
+            raise InvalidRequestError(
+                "no updates submitted: pass name, email, role, language or password"
+            )
+        result: dict[str, Any] = self._call(
+            "PATCH", "/me", kind=OperationKind.WRITE, body=body, timeout=timeout
+        )
+        return result
+
+    def update_my_settings(
+        self, active_team: str | None = None, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """Change the token's user settings (``PATCH /v3/me/settings``); the settings."""
+        if not active_team:
+            raise InvalidRequestError("no updates submitted: pass active_team='team-id'")
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            "/me/settings",
+            kind=OperationKind.WRITE,
+            body={"activeTeam": active_team},
+            timeout=timeout,
+        )
+        return result
+
+    @staticmethod
+    def _page(
+        limit: int | None, offset: int | None, min_last_edit_step: int | str | None
+    ) -> dict[str, Any]:
+        return {
+            "limit": limit or None,
+            "offset": offset or None,
+            "minLastEditStep": min_last_edit_step or None,
+        }
+
+    def get_my_recently_edited_charts(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        min_last_edit_step: int | str = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """The token user's recently edited charts (``GET /v3/me/recently-edited-charts``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/me/recently-edited-charts",
+            kind=OperationKind.READ,
+            params=self._page(limit, offset, min_last_edit_step),
+            timeout=timeout,
+        )
+        return result
+
+    def get_my_recently_published_charts(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        min_last_edit_step: int | str = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """The token user's recently published charts (``GET /v3/me/recently-published-charts``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/me/recently-published-charts",
+            kind=OperationKind.READ,
+            params=self._page(limit, offset, min_last_edit_step),
+            timeout=timeout,
+        )
+        return result
+
+    # ------------------------------------------------------------------ users
+
+    def get_users(
+        self,
+        team_id: str | None = None,
+        search: str | None = None,
+        order: str = "ASC",
+        order_by: str = "id",
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Users visible to the token (``GET /v3/users``)."""
+        params = {
+            "teamId": team_id or None,
+            "search": search or None,
+            "order": order or None,
+            "orderBy": order_by or None,
+            "limit": limit or None,
+            "offset": offset or None,
+        }
+        result: dict[str, Any] = self._call(
+            "GET", "/users", kind=OperationKind.READ, params=params, timeout=timeout
+        )
+        return result
+
+    def get_user(self, user_id: str | int, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """One user (``GET /v3/users/{id}``)."""
+        uid = _int_id(user_id, "user_id")
+        result: dict[str, Any] = self._call(
+            "GET", f"/users/{uid}", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def update_user(
+        self,
+        user_id: str | int,
+        name: str | None = None,
+        email: str | None = None,
+        role: str | None = None,
+        language: str | None = None,
+        activate_token: str | None = None,
+        password: str | None = None,
+        old_password: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Change a user (``PATCH /v3/users/{id}``); the user."""
+        uid = _int_id(user_id, "user_id")
+        body = self._user_fields(name, email, role, language, password, old_password)
+        if activate_token:
+            body["activateToken"] = activate_token
+        if not body:
+            raise InvalidRequestError(
+                "no updates submitted: pass name, email, role, language, activate_token or password"
+            )
+        result: dict[str, Any] = self._call(
+            "PATCH", f"/users/{uid}", kind=OperationKind.WRITE, body=body, timeout=timeout
+        )
+        return result
+
+    def update_settings(
+        self,
+        user_id: str | int,
+        active_team: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Change a user's settings (``PATCH /v3/users/{id}/settings``); the settings."""
+        uid = _int_id(user_id, "user_id")
+        if not active_team:
+            raise InvalidRequestError("no updates submitted: pass active_team='team-id'")
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            f"/users/{uid}/settings",
+            kind=OperationKind.WRITE,
+            body={"activeTeam": active_team},
+            timeout=timeout,
+        )
+        return result
+
+    def get_recently_edited_charts(
+        self,
+        user_id: str | int,
+        limit: int = 100,
+        offset: int = 0,
+        min_last_edit_step: int | str = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """A user's recently edited charts (``GET /v3/users/{id}/recently-edited-charts``)."""
+        uid = _int_id(user_id, "user_id")
+        result: dict[str, Any] = self._call(
+            "GET",
+            f"/users/{uid}/recently-edited-charts",
+            kind=OperationKind.READ,
+            params=self._page(limit, offset, min_last_edit_step),
+            timeout=timeout,
+        )
+        return result
+
+    def get_recently_published_charts(
+        self,
+        user_id: str | int,
+        limit: int = 100,
+        offset: int = 0,
+        min_last_edit_step: int | str = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """A user's recently published charts (``GET /v3/users/{id}/recently-published-charts``)."""
+        uid = _int_id(user_id, "user_id")
+        result: dict[str, Any] = self._call(
+            "GET",
+            f"/users/{uid}/recently-published-charts",
+            kind=OperationKind.READ,
+            params=self._page(limit, offset, min_last_edit_step),
+            timeout=timeout,
+        )
+        return result
+
+    # ------------------------------------------------------------------ workspaces and teams
+
+    @staticmethod
+    def _listing(
+        search: str | None,
+        order: str | None,
+        order_by: str | None,
+        limit: int | None,
+        offset: int | None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        params = {
+            "search": search or None,
+            "order": order or None,
+            "orderBy": order_by or None,
+            "limit": limit or None,
+            "offset": offset or None,
+        }
+        params.update(extra)
+        return params
+
+    def _workspace_path(self, workspace_slug: str, *rest: str) -> str:
+        path = f"/workspaces/{_segment(workspace_slug, 'workspace_slug')}"
+        return path + "".join(f"/{part}" for part in rest)
+
+    def get_workspaces(
+        self,
+        search: str | None = None,
+        order: str = "ASC",
+        order_by: str = "name",
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """The token user's workspaces (``GET /v3/workspaces``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/workspaces",
+            kind=OperationKind.READ,
+            params=self._listing(search, order, order_by, limit, offset),
+            timeout=timeout,
+        )
+        return result
+
+    def get_workspace(
+        self, workspace_slug: str, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """One workspace (``GET /v3/workspaces/{slug}``)."""
+        result: dict[str, Any] = self._call(
+            "GET", self._workspace_path(workspace_slug), kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def create_workspace(
+        self, name: str, slug: str | None = None, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """Create a workspace (``POST /v3/workspaces``); the workspace. Never retried once sent."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequestError(f"workspace name must be a non-empty string, got {name!r}")
+        result: dict[str, Any] = self._call(
+            "POST",
+            "/workspaces",
+            kind=OperationKind.WRITE,
+            body=_body(name=name, slug=slug or None),
+            timeout=timeout,
+        )
+        return result
+
+    def update_workspace(
+        self,
+        workspace_slug: str,
+        name: str | None = None,
+        slug: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, Any] | None = None,
+        color: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Change a workspace (``PATCH /v3/workspaces/{slug}``); the workspace."""
+        body = _body(
+            name=name or None,
+            slug=slug or None,
+            settings=dict(settings) if settings else None,
+            secrets=dict(secrets) if secrets else None,
+            color=color or None,
+        )
+        if not body:
+            raise InvalidRequestError(
+                "no updates submitted: pass name, slug, settings, secrets or color"
+            )
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            self._workspace_path(workspace_slug),
+            kind=OperationKind.WRITE,
+            body=body,
+            timeout=timeout,
+        )
+        return result
+
+    def delete_workspace(self, workspace_slug: str, *, timeout: TimeoutLike | None = None) -> bool:
+        """Delete a workspace (``DELETE /v3/workspaces/{slug}``); True."""
+        self.request(
+            "DELETE",
+            self._workspace_path(workspace_slug),
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+        )
+        return True
+
+    def get_workspace_members(
+        self,
+        workspace_slug: str,
+        search: str | None = None,
+        order: str = "ASC",
+        order_by: str = "name",
+        limit: int = 100,
+        offset: int = 0,
+        role: str | None = None,
+        include_invites: bool = False,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """A workspace's members (``GET /v3/workspaces/{slug}/members``)."""
+        params = self._listing(
+            search,
+            order,
+            order_by,
+            limit,
+            offset,
+            role=role or None,
+            includeInvites=True if include_invites else None,
+        )
+        result: dict[str, Any] = self._call(
+            "GET",
+            self._workspace_path(workspace_slug, "members"),
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+        )
+        return result
+
+    @staticmethod
+    def _ids(values: Sequence[int | str], what: str) -> list[int]:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise InvalidRequestError(
+                f"{what} must be a non-empty list of user ids, got {values!r}"
+            )
+        return [_int_id(v, what) for v in values]
+
+    def update_workspace_members(
+        self,
+        workspace_slug: str,
+        member_ids: Sequence[int | str],
+        role: str,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> Any:
+        """Set the role of workspace members (``PATCH /v3/workspaces/{slug}/members``)."""
+        return self._call(
+            "PATCH",
+            self._workspace_path(workspace_slug, "members"),
+            kind=OperationKind.WRITE,
+            body={"memberIds": self._ids(member_ids, "member_ids"), "role": role},
+            timeout=timeout,
+        )
+
+    def remove_workspace_members(
+        self,
+        workspace_slug: str,
+        member_ids: Sequence[int | str],
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> bool:
+        """Remove members from a workspace (``DELETE /v3/workspaces/{slug}/members``); True."""
+        self.request(
+            "DELETE",
+            self._workspace_path(workspace_slug, "members"),
+            json={"memberIds": self._ids(member_ids, "member_ids")},
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+        )
+        return True
+
+    def get_workspace_teams(
+        self,
+        workspace_slug: str,
+        search: str | None = None,
+        order: str = "ASC",
+        order_by: str = "name",
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """A workspace's teams (``GET /v3/workspaces/{slug}/teams``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            self._workspace_path(workspace_slug, "teams"),
+            kind=OperationKind.READ,
+            params=self._listing(search, order, order_by, limit, offset),
+            timeout=timeout,
+        )
+        return result
+
+    def get_workspace_team(
+        self, workspace_slug: str, team_id: str, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """One team of a workspace (``GET /v3/workspaces/{slug}/teams/{team}``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id")),
+            kind=OperationKind.READ,
+            timeout=timeout,
+        )
+        return result
+
+    def create_workspace_team(
+        self,
+        workspace_slug: str,
+        name: str,
+        is_private: bool | None = None,
+        icon: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Create a team in a workspace (``POST /v3/workspaces/{slug}/teams``); the team."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequestError(f"team name must be a non-empty string, got {name!r}")
+        result: dict[str, Any] = self._call(
+            "POST",
+            self._workspace_path(workspace_slug, "teams"),
+            kind=OperationKind.WRITE,
+            body=_body(name=name, isPrivate=is_private, icon=icon or None),
+            timeout=timeout,
+        )
+        return result
+
+    def update_workspace_team(
+        self,
+        workspace_slug: str,
+        team_id: str,
+        name: str | None = None,
+        is_private: bool | None = None,
+        settings: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, Any] | None = None,
+        icon: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Change a team (``PATCH /v3/workspaces/{slug}/teams/{team}``); the team."""
+        body = _body(
+            name=name or None,
+            isPrivate=is_private,
+            settings=dict(settings) if settings else None,
+            secrets=dict(secrets) if secrets else None,
+            icon=icon or None,
+        )
+        if not body:
+            raise InvalidRequestError(
+                "no updates submitted: pass name, is_private, settings, secrets or icon"
+            )
+        result: dict[str, Any] = self._call(
+            "PATCH",
+            self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id")),
+            kind=OperationKind.WRITE,
+            body=body,
+            timeout=timeout,
+        )
+        return result
+
+    def delete_workspace_team(
+        self,
+        workspace_slug: str,
+        team_id: str,
+        migration_team_id: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> bool:
+        """Delete a team, moving its charts to ``migration_team_id`` if given; True."""
+        self.request(
+            "DELETE",
+            self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id")),
+            json=_body(migrationTeamId=migration_team_id) if migration_team_id else _UNSET,
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+        )
+        return True
+
+    def get_workspace_team_members(
+        self,
+        workspace_slug: str,
+        team_id: str,
+        search: str | None = None,
+        order: str = "ASC",
+        order_by: str = "name",
+        limit: int = 100,
+        offset: int = 0,
+        role: str | None = None,
+        include_invites: bool = False,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """A team's members (``GET /v3/workspaces/{slug}/teams/{team}/members``)."""
+        params = self._listing(
+            search,
+            order,
+            order_by,
+            limit,
+            offset,
+            role=role or None,
+            includeInvites=True if include_invites else None,
+        )
+        result: dict[str, Any] = self._call(
+            "GET",
+            self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id"), "members"),
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+        )
+        return result
+
+    def add_workspace_team_members(
+        self,
+        workspace_slug: str,
+        team_id: str,
+        user_ids: Sequence[int | str],
+        role: str = "member",
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> bool:
+        """Add users to a team (``POST /v3/workspaces/{slug}/teams/{team}/members``); True."""
+        self.request(
+            "POST",
+            self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id"), "members"),
+            json={"userIds": self._ids(user_ids, "user_ids"), "role": role},
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+        )
+        return True
+
+    def update_workspace_team_members(
+        self,
+        workspace_slug: str,
+        team_id: str,
+        member_ids: Sequence[int | str],
+        role: str = "member",
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> Any:
+        """Set the team role of members (``PATCH .../teams/{team}/members``)."""
+        return self._call(
+            "PATCH",
+            self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id"), "members"),
+            kind=OperationKind.WRITE,
+            body={"memberIds": self._ids(member_ids, "member_ids"), "role": role},
+            timeout=timeout,
+        )
+
+    def remove_workspace_team_members(
+        self,
+        workspace_slug: str,
+        team_id: str,
+        member_ids: Sequence[int | str],
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> bool:
+        """Remove members from a team (``DELETE .../teams/{team}/members``); True."""
+        self.request(
+            "DELETE",
+            self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id"), "members"),
+            json={"memberIds": self._ids(member_ids, "member_ids")},
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+        )
+        return True
+
+    # ------------------------------------------------------------------ login and API tokens
+
+    def get_login_tokens(
+        self, limit: int = 100, offset: int = 0, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """The user's one-time login tokens (``GET /v3/auth/login-tokens``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/auth/login-tokens",
+            kind=OperationKind.READ,
+            params={"limit": limit or None, "offset": offset or None},
+            timeout=timeout,
+        )
+        return result
+
+    def create_login_token(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+        """A new one-time login token, valid for five minutes (``POST /v3/auth/login-tokens``).
+
+        Sent without a body, so without a Content-Type. Never retried once sent.
+        """
+        result: dict[str, Any] = self._call(
+            "POST", "/auth/login-tokens", kind=OperationKind.WRITE, timeout=timeout
+        )
+        if isinstance(result, dict):
+            register_secret(result.get("token"))
+        return result
+
+    def delete_login_token(
+        self, token_id: str | int, *, timeout: TimeoutLike | None = None
+    ) -> bool:
+        """Delete a login token (``DELETE /v3/auth/login-tokens/{id}``); True."""
+        tid = _int_id(token_id, "token_id")
+        self.request(
+            "DELETE", f"/auth/login-tokens/{tid}", kind=OperationKind.WRITE, timeout=timeout
+        )
+        return True
+
+    def login(self, token: str, *, timeout: TimeoutLike | None = None) -> Any:
+        """Log in with a one-time login token (``GET /v3/auth/login/{token}``).
+
+        The API redirects to the page the token was made for; that page's content is returned.
+        The token is treated as a secret: it never appears in logs or exceptions.
+        """
+        if not isinstance(token, str) or not token:
+            raise InvalidRequestError("token must be the non-empty login token string")
+        register_secret(token)
+        return self._call(
+            "GET",
+            f"/auth/login/{_segment(token, 'token')}",
+            kind=OperationKind.READ,
+            timeout=timeout,
+        )
+
+    def get_api_tokens(
+        self, limit: int = 100, offset: int = 0, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """The user's API tokens, without their secrets (``GET /v3/auth/tokens``)."""
+        result: dict[str, Any] = self._call(
+            "GET",
+            "/auth/tokens",
+            kind=OperationKind.READ,
+            params={"limit": limit or None, "offset": offset or None},
+            timeout=timeout,
+        )
+        return result
+
+    def create_api_token(
+        self,
+        comment: str,
+        scopes: Sequence[str],
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Create an API token (``POST /v3/auth/tokens``); its JSON, with the secret ``token``.
+
+        Save the secret: the API never shows it again. It is registered for redaction, so it
+        never appears in this library's logs or exceptions. Never retried once sent.
+        """
+        if isinstance(scopes, str) or not isinstance(scopes, Sequence):
+            raise InvalidRequestError(
+                f"scopes must be a list of scope names such as ['chart:read'], got {scopes!r}"
+            )
+        result: dict[str, Any] = self._call(
+            "POST",
+            "/auth/tokens",
+            kind=OperationKind.WRITE,
+            body={"comment": comment, "scopes": list(scopes)},
+            timeout=timeout,
+        )
+        if isinstance(result, dict):
+            register_secret(result.get("token"))
+        return result
+
+    def update_api_token(
+        self,
+        id: str | int,  # the community client's parameter name
+        comment: str,
+        scopes: Sequence[str] | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> bool:
+        """Change an API token's comment and scopes (``PUT /v3/auth/tokens/{id}``); True."""
+        tid = _int_id(id, "id")
+        body: dict[str, Any] = {"comment": comment}
+        if scopes:
+            body["scopes"] = list(scopes)
+        self.request(
+            "PUT", f"/auth/tokens/{tid}", json=body, kind=OperationKind.WRITE, timeout=timeout
+        )
+        return True
+
+    def delete_api_token(self, token_id: str | int, *, timeout: TimeoutLike | None = None) -> bool:
+        """Delete an API token (``DELETE /v3/auth/tokens/{id}``); True."""
+        tid = _int_id(token_id, "token_id")
+        self.request("DELETE", f"/auth/tokens/{tid}", kind=OperationKind.WRITE, timeout=timeout)
+        return True
+
+    def get_token_scopes(self, *, timeout: TimeoutLike | None = None) -> list[str]:
+        """The scopes an API token can have (``GET /v3/auth/token-scopes``)."""
+        result: list[str] = self._call(
+            "GET", "/auth/token-scopes", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    # ------------------------------------------------------------------ oEmbed and River
+
+    def get_oembed(
+        self,
+        url: str,
+        max_width: int | None = None,
+        max_height: int | None = None,
+        iframe: bool | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """The oEmbed document of a published chart URL (``GET /v3/oembed``)."""
+        if not isinstance(url, str) or not url:
+            raise InvalidRequestError("url must be the published chart's URL")
+        params = {
+            "url": url,
+            "format": "json",
+            "maxwidth": max_width,
+            "maxheight": max_height,
+            "iframe": iframe,
+        }
+        result: dict[str, Any] = self._call(
+            "GET", "/oembed", kind=OperationKind.READ, params=params, timeout=timeout
+        )
+        return result
+
+    def get_river(
+        self,
+        approved: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        search: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> dict[str, Any]:
+        """Charts shared in the River (``GET /v3/river``)."""
+        params = {
+            "approved": approved,
+            "limit": limit or None,
+            "offset": offset or None,
+            "search": search or None,
+        }
+        result: dict[str, Any] = self._call(
+            "GET", "/river", kind=OperationKind.READ, params=params, timeout=timeout
+        )
+        return result
+
+    def get_river_chart(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None
+    ) -> dict[str, Any]:
+        """One River chart (``GET /v3/river/{id}``)."""
+        cid = check_chart_id(chart_id)
+        result: dict[str, Any] = self._call(
+            "GET", f"/river/{cid}", kind=OperationKind.READ, timeout=timeout
+        )
+        return result
+
+    def update_river_chart(
+        self,
+        chart_id: str,
+        description: str | None = None,
+        byline: str | None = None,
+        tags: Sequence[str] | None = None,
+        forkable: bool | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Change a River chart's description, byline, tags ... (``PUT /v3/river/{id}``); True.
+
+        Only the fields given are sent; booleans go out as JSON booleans (the community
+        client sent ``"true"`` strings). Further API fields may be passed as keywords.
         """
         cid = check_chart_id(chart_id)
-        if output not in ("png", "pdf", "svg"):
-            raise InvalidRequestError(
-                f"invalid export format {output!r}: use 'png', 'pdf' or 'svg'"
-            )
-        response = self.request(
-            "GET", f"/charts/{cid}/export/{quote(output)}", params=params, timeout=timeout
+        body = _body(
+            description=description,
+            byline=byline,
+            tags=list(tags) if tags is not None else None,
+            forkable=forkable,
+            **fields,
         )
-        if filepath is not None:
-            Path(filepath).write_bytes(response.content)
-        return response.content
-
-    def delete_chart(self, chart_id: str, *, timeout: Timeout | float | None = None) -> bool:
-        """Delete the chart (``DELETE /v3/charts/{id}``)."""
-        cid = check_chart_id(chart_id)
-        self.request("DELETE", f"/charts/{cid}", timeout=timeout)
+        if not body:
+            raise InvalidRequestError(
+                "no updates submitted: pass description, byline, tags or forkable"
+            )
+        self.request("PUT", f"/river/{cid}", json=body, kind=OperationKind.WRITE, timeout=timeout)
         return True

@@ -1,20 +1,49 @@
-"""Turning chart data into the CSV bytes Datawrapper stores, and back. pandas is optional."""
+"""Turning chart data into the bytes Datawrapper stores, and back. pandas is optional.
+
+pandas is never imported at module import: a DataFrame is recognised by its type's name and
+module, and :func:`to_dataframe` imports pandas only when a DataFrame is asked for.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._exceptions import InvalidRequestError
 
-__all__ = ["csv_from_data", "is_dataframe", "to_dataframe"]
+__all__ = [
+    "csv_from_data",
+    "describe_data",
+    "is_dataframe",
+    "json_from_data",
+    "pandas_available",
+    "to_dataframe",
+]
+
+_HOW_TO = (
+    "pass a pandas DataFrame, CSV text, a list of row dicts such as "
+    "[{'country': 'A', 'value': 1}], a dict of columns such as "
+    "{'country': ['A', 'B'], 'value': [1, 2]}, or a list of rows whose first row is the header"
+)
 
 
 def is_dataframe(obj: object) -> bool:
     """Whether ``obj`` is a pandas DataFrame (without importing pandas)."""
-    return type(obj).__name__ == "DataFrame" and type(obj).__module__.startswith("pandas")
+    cls = type(obj)
+    return cls.__name__ == "DataFrame" and cls.__module__.split(".", 1)[0] == "pandas"
+
+
+def pandas_available() -> bool:
+    """Whether pandas can be imported (it is an optional extra)."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _cell(value: Any) -> str:
@@ -22,18 +51,31 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and math.isnan(value):
+        return ""
     return str(value)
 
 
-def csv_from_data(data: Any) -> bytes:
-    """``data`` as UTF-8 CSV bytes.
+def _column_values(name: str, values: Any) -> list[Any]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidRequestError(
+            f"column {name!r} must be a list of values, got {type(values).__name__}; "
+            "a dict of columns looks like {'country': ['A', 'B'], 'value': [1, 2]}"
+        )
+    return list(values)
 
-    Accepts a pandas DataFrame (written without its index), CSV text or bytes (sent as is),
-    a list of row dicts (columns in first-seen order), a dict of columns (equal lengths), or a
-    list of rows whose first row is the header.
+
+def csv_from_data(data: Any) -> bytes:
+    """``data`` as UTF-8 CSV bytes, ready for ``PUT /v3/charts/{id}/data``.
+
+    Accepts a pandas DataFrame (written without its index), CSV (or TSV) text or bytes (sent
+    unchanged, byte for byte), a list of row dicts (columns in first-seen order), a dict of
+    columns (all of the same length), or a list of rows whose first row is the header.
+    ``None`` and NaN cells become empty cells, booleans ``true``/``false``. Anything else
+    raises :class:`~datawrapper.InvalidRequestError` saying what is accepted.
     """
-    if isinstance(data, bytes):
-        return data
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
     if isinstance(data, str):
         return data.encode("utf-8")
     if is_dataframe(data):
@@ -43,31 +85,29 @@ def csv_from_data(data: Any) -> bytes:
     writer = csv.writer(buffer, lineterminator="\n")
     if isinstance(data, Mapping):
         columns = [str(k) for k in data]
-        values = [list(v) if not isinstance(v, (str, bytes)) else None for v in data.values()]
-        if any(v is None for v in values):
-            raise InvalidRequestError(
-                "a dict of columns needs a list of values per column, e.g. "
-                "{'country': ['A', 'B'], 'value': [1, 2]}"
-            )
-        lengths = {len(v) for v in values if v is not None}
+        values = [_column_values(name, v) for name, v in zip(columns, data.values(), strict=True)]
+        lengths = {len(v) for v in values}
         if len(lengths) > 1:
-            raise InvalidRequestError(
-                f"every column needs the same number of values; got lengths {sorted(lengths)}"
+            sizes = ", ".join(
+                f"{name!r}: {len(v)}" for name, v in zip(columns, values, strict=True)
             )
+            raise InvalidRequestError(f"every column needs the same number of values; got {sizes}")
         writer.writerow(columns)
-        for row in zip(*[v for v in values if v is not None], strict=True):
+        for row in zip(*values, strict=True):
             writer.writerow([_cell(c) for c in row])
         return buffer.getvalue().encode("utf-8")
-    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+    if isinstance(data, Sequence) or (
+        isinstance(data, Iterable) and not isinstance(data, (str, bytes))
+    ):
         rows = list(data)
         if not rows:
             return b""
         if all(isinstance(r, Mapping) for r in rows):
-            columns_seen: dict[str, None] = {}
+            seen: dict[str, None] = {}
             for r in rows:
                 for key in r:
-                    columns_seen.setdefault(str(key), None)
-            header = list(columns_seen)
+                    seen.setdefault(str(key), None)
+            header = list(seen)
             writer.writerow(header)
             for r in rows:
                 by_name = {str(k): v for k, v in r.items()}
@@ -79,16 +119,57 @@ def csv_from_data(data: Any) -> bytes:
             return buffer.getvalue().encode("utf-8")
         raise InvalidRequestError(
             "a list of rows must hold only dicts (one per row) or only lists (the first one "
-            "the header)"
+            f"the header); {_HOW_TO}"
         )
-    raise InvalidRequestError(
-        f"cannot turn {type(data).__name__} into chart data: pass a pandas DataFrame, CSV "
-        "text, a list of row dicts or a dict of columns"
-    )
+    raise InvalidRequestError(f"cannot turn {type(data).__name__} into chart data: {_HOW_TO}")
+
+
+def json_from_data(data: Any) -> bytes:
+    """``data`` as UTF-8 JSON bytes (for ``add_json``); text and bytes must already be JSON."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        raw = bytes(data)
+        try:
+            json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidRequestError(f"the JSON data is not valid JSON: {exc}") from None
+        return raw
+    if isinstance(data, str):
+        try:
+            json.loads(data)
+        except ValueError as exc:
+            raise InvalidRequestError(f"the JSON data is not valid JSON: {exc}") from None
+        return data.encode("utf-8")
+    try:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(
+            f"cannot send {type(data).__name__} as JSON data: {exc}; pass dicts, lists, "
+            "strings, numbers, booleans and None only (NaN is not JSON)"
+        ) from None
+
+
+def describe_data(data: Any) -> str:
+    """A short description of ``data`` for reprs and log lines (never its content)."""
+    if data is None:
+        return "no data"
+    if is_dataframe(data):
+        rows, cols = data.shape
+        return f"DataFrame {rows}x{cols}"
+    if isinstance(data, (str, bytes)):
+        return f"{len(data)} characters of CSV" if isinstance(data, str) else f"{len(data)} bytes"
+    if isinstance(data, Mapping):
+        return f"{len(data)} columns"
+    if isinstance(data, Sequence):
+        return f"{len(data)} rows"
+    return type(data).__name__
 
 
 def to_dataframe(text: str, *, sep: str | None = None) -> Any:
-    """CSV ``text`` as a pandas DataFrame (needs the ``pandas`` extra)."""
+    """CSV ``text`` as a pandas DataFrame (needs the ``pandas`` extra).
+
+    The separator is detected from the header line (Datawrapper stores tab-separated data as
+    often as comma-separated) unless ``sep`` is given.
+    """
     try:
         import pandas as pd
     except ImportError as exc:
@@ -98,5 +179,8 @@ def to_dataframe(text: str, *, sep: str | None = None) -> Any:
         ) from exc
     if sep is None:
         first = text.split("\n", 1)[0]
-        sep = "\t" if first.count("\t") > first.count(",") else ","
+        counts = {s: first.count(s) for s in ("\t", ",", ";")}
+        sep = max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
+    if not text.strip():
+        return pd.DataFrame()
     return pd.read_csv(io.StringIO(text), sep=sep)
