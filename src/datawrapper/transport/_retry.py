@@ -60,7 +60,7 @@ logger = logging.getLogger("datawrapper.retry")
 #: is a deep merge: applying the same one twice leaves the same state.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", "PATCH"})
 
-_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$")
+_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$", re.ASCII)
 
 
 def _number(text: str) -> float | None:
