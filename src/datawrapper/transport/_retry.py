@@ -471,10 +471,11 @@ class RetryEngine:
             )
         if debug:
             logger.debug(
-                "retry %s %s after attempt %d in %.3f s: %s",
+                "retry %s %s after attempt %d (%.1f ms) in %.3f s: %s",
                 request.method,
                 safe_url,
                 number,
+                elapsed * 1000,
                 decision.delay,
                 decision.reason,
             )
