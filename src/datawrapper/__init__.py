@@ -2,11 +2,44 @@
 
 >>> import datawrapper as dw
 >>> client = dw.Datawrapper(max_retries=5, timeout=dw.Timeout(connect=5, read=30))  # doctest: +SKIP
+>>> dw.BarChart(title="Turnout", data=df).create()  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from ._client import Datawrapper
+from ._charts import (
+    CHART_CLASSES,
+    AreaChart,
+    ArrowPlot,
+    BarChart,
+    BulletBarChart,
+    Chart,
+    ChoroplethMap,
+    ColumnChart,
+    DonutChart,
+    DotPlot,
+    ElectionDonutChart,
+    GroupedColumnChart,
+    LineChart,
+    LocatorMap,
+    MultipleColumnChart,
+    MultipleDonutsChart,
+    MultipleLinesChart,
+    MultiplePiesChart,
+    PieChart,
+    RangePlot,
+    ScatterPlot,
+    SplitBarChart,
+    StackedBarChart,
+    StackedColumnChart,
+    SymbolMap,
+    Table,
+    chart_class_for,
+    get_chart,
+    get_default_client,
+    set_default_client,
+)
+from ._client import ChartList, Datawrapper
 from ._exceptions import (
     Attempt,
     AuthenticationError,
@@ -36,6 +69,7 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._hooks import Event, Hook
+from ._operations import DEFAULT_TIMEOUTS, OperationKind, OperationTimeouts
 from ._ratelimit import RateLimiter
 from .transport import (
     Headers,
@@ -51,27 +85,51 @@ from .transport import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CHART_CLASSES",
+    "DEFAULT_TIMEOUTS",
+    "AreaChart",
+    "ArrowPlot",
     "Attempt",
     "AuthenticationError",
+    "BarChart",
+    "BulletBarChart",
+    "Chart",
+    "ChartList",
+    "ChoroplethMap",
+    "ColumnChart",
     "ConnectError",
     "ConnectTimeout",
     "Datawrapper",
     "DatawrapperError",
     "DeadlineExceeded",
     "DecodingError",
+    "DonutChart",
+    "DotPlot",
+    "ElectionDonutChart",
     "Event",
     "FailedRequestError",
     "ForbiddenError",
+    "GroupedColumnChart",
     "Headers",
     "Hook",
     "InvalidRequestError",
+    "LineChart",
+    "LocatorMap",
     "MissingTokenError",
     "MockTransport",
+    "MultipleColumnChart",
+    "MultipleDonutsChart",
+    "MultipleLinesChart",
+    "MultiplePiesChart",
     "NetworkError",
     "NotFoundError",
+    "OperationKind",
+    "OperationTimeouts",
     "PartialFailureError",
+    "PieChart",
     "PoolConfig",
     "PoolTimeout",
+    "RangePlot",
     "RateLimitError",
     "RateLimiter",
     "ReadError",
@@ -80,8 +138,14 @@ __all__ = [
     "Request",
     "Response",
     "RetryPolicy",
+    "ScatterPlot",
     "ServerError",
+    "SplitBarChart",
+    "StackedBarChart",
+    "StackedColumnChart",
+    "SymbolMap",
     "TLSError",
+    "Table",
     "Timeout",
     "TimeoutException",
     "Transport",
@@ -90,4 +154,8 @@ __all__ = [
     "WriteError",
     "WriteTimeout",
     "__version__",
+    "chart_class_for",
+    "get_chart",
+    "get_default_client",
+    "set_default_client",
 ]

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, overload
+from typing import Any, Literal, SupportsIndex, overload
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 from ._data import csv_from_data, json_from_data, to_dataframe
@@ -32,7 +32,7 @@ from .transport._config import PoolConfig, RetryPolicy, Timeout
 from .transport._models import Headers, Request, Response
 from .transport._retry import RetryEngine
 
-__all__ = ["DEFAULT_BASE_URL", "EXPORT_FORMATS", "Datawrapper", "check_chart_id"]
+__all__ = ["DEFAULT_BASE_URL", "EXPORT_FORMATS", "ChartList", "Datawrapper", "check_chart_id"]
 
 logger = logging.getLogger("datawrapper.client")
 
@@ -133,6 +133,76 @@ def _ipython_display(name: str) -> Any:
             "installed: run pip install ipython, or leave display=False"
         ) from None
     return getattr(module, name)
+
+
+class ChartList(list[dict[str, Any]]):
+    """One page of charts from :meth:`Datawrapper.get_charts`: a list of chart dicts.
+
+    It also behaves like the API's JSON ``{"list", "total", "next"}`` for code written against
+    that shape: ``charts["list"]`` is the list itself, ``charts["total"]`` (also
+    :attr:`total`) the number of charts matching the filters, ``charts["next"]`` (also
+    :attr:`next`) the path of the next page or None; ``charts.get(key, default)`` works too.
+    """
+
+    total: int
+    next: str | None
+
+    def __init__(
+        self,
+        charts: Iterable[dict[str, Any]] = (),
+        *,
+        total: int | None = None,
+        next: str | None = None,
+    ) -> None:
+        super().__init__(charts)
+        self.total = len(self) if total is None else total
+        self.next = next
+
+    @classmethod
+    def from_json(cls, body: Any) -> ChartList:
+        """The list of a ``GET /v3/charts`` answer (a ``{"list", "total"}`` dict or a list)."""
+        if isinstance(body, dict):
+            items = body.get("list") or []
+            total = body.get("total")
+            following = body.get("next")
+            return cls(
+                [c for c in items if isinstance(c, dict)],
+                total=total if isinstance(total, int) else None,
+                next=following if isinstance(following, str) else None,
+            )
+        if isinstance(body, list):
+            return cls([c for c in body if isinstance(c, dict)])
+        return cls()
+
+    @overload
+    def __getitem__(self, key: SupportsIndex) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[dict[str, Any]]: ...
+
+    @overload
+    def __getitem__(self, key: str) -> Any: ...
+
+    def __getitem__(self, key: SupportsIndex | slice | str) -> Any:
+        if isinstance(key, str):
+            if key == "list":
+                return self
+            if key == "total":
+                return self.total
+            if key == "next":
+                return self.next
+            raise KeyError(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``self[key]`` for ``"list"``, ``"total"`` and ``"next"``, else ``default``."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __repr__(self) -> str:
+        return f"ChartList({list.__repr__(self)}, total={self.total})"
 
 
 class Datawrapper:
@@ -672,10 +742,12 @@ class Datawrapper:
         *,
         offset: int | None = None,
         timeout: TimeoutLike | None = None,
-    ) -> dict[str, Any]:
-        """The charts visible to the token (``GET /v3/charts``): ``{"list", "total", "next"?}``.
+    ) -> ChartList:
+        """The charts visible to the token (``GET /v3/charts``), as a :class:`ChartList`.
 
-        Filters that are ``None`` are not sent. ``published=True`` lists published charts
+        The result is a list of chart dicts (one page) that also answers ``["list"]``,
+        ``["total"]`` and ``["next"]`` like the API's JSON, so code written for either shape
+        works. Filters that are ``None`` are not sent. ``published=True`` lists published charts
         only, ``False`` unpublished ones; the default lists both (the community client sent
         ``published=true`` unless told otherwise).
         """
@@ -692,10 +764,10 @@ class Datawrapper:
             "folderId": _optional_int_id(folder_id, "folder_id") if folder_id != "" else None,
             "teamId": team_id or None,
         }
-        result: dict[str, Any] = self._call(
+        result = self._call(
             "GET", "/charts", kind=OperationKind.READ, params=params, timeout=timeout
         )
-        return result
+        return ChartList.from_json(result)
 
     def get_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
         """The chart's JSON: type, title, metadata ... (``GET /v3/charts/{id}``)."""
