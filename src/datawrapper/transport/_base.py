@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
-from .._exceptions import PoolTimeout
+from .._exceptions import InvalidRequestError, PoolTimeout
 from ._config import PoolConfig, Timeout
 from ._models import Request, Response
 
@@ -102,6 +103,7 @@ class PooledTransport(BaseTransport):
             raise RuntimeError(
                 f"this {type(self).__name__} is closed; create a new client or transport"
             )
+        check_header_fields(request)
         if self.pool.block:
             acquired = self._slots.acquire(timeout=timeout.pool)
         else:
@@ -143,6 +145,33 @@ class PooledTransport(BaseTransport):
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {state} max_connections={self.pool.max_connections}>"
+
+
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"(?:[!-~](?:[ \t!-~]*[!-~])?)?")
+
+
+def check_header_fields(request: Request) -> None:
+    """Refuse header fields that some backend could not send as given.
+
+    The libraries disagree on anything beyond a token name and a visible-ASCII value: httpx
+    refuses non-ASCII and surrounding whitespace, requests and urllib3 send latin-1 or fail
+    with UnicodeEncodeError, and send invalid names the server then rejects. So every backend
+    accepts exactly what all of them send unchanged, and raises
+    :class:`~datawrapper.InvalidRequestError` for the rest before anything is sent (the value
+    is not shown: it may be a secret).
+    """
+    for name, value in request.headers.raw():
+        if not _FIELD_NAME.fullmatch(name):
+            raise InvalidRequestError(
+                f"invalid header name {name!r}: use only ASCII letters, digits and !#$%&'*+-.^_`|~"
+            )
+        if not _FIELD_VALUE.fullmatch(value):
+            raise InvalidRequestError(
+                f"invalid value for header {name!r}: use printable ASCII, without leading or "
+                "trailing whitespace (percent-encode other characters, e.g. with "
+                "urllib.parse.quote)"
+            )
 
 
 def resolve_verify(verify: VerifyTypes) -> str | bool:
