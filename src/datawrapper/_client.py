@@ -1215,13 +1215,18 @@ class Datawrapper:
                 raise InvalidRequestError(
                     f"export {name} must be True or False, got {query[name]!r}"
                 )
-        for name, minimum in (("width", 1), ("zoom", 0), ("scale", 0), ("borderWidth", -1)):
+        rules: tuple[tuple[str, str, Callable[[float], bool]], ...] = (
+            ("width", ">= 1", lambda v: v >= 1),
+            ("zoom", "> 0", lambda v: v > 0),
+            ("scale", "> 0", lambda v: v > 0),
+            ("borderWidth", ">= 0", lambda v: v >= 0),
+        )
+        for name, bound, ok in rules:
             if name in query:
                 value = query[name]
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     raise InvalidRequestError(f"export {name} must be a number, got {value!r}")
-                if value < minimum or (minimum == 0 and value == 0):
-                    bound = ">= 1" if minimum == 1 else ">= 0" if minimum == -1 else "> 0"
+                if not ok(value):
                     raise InvalidRequestError(f"export {name} must be {bound}, got {value!r}")
         if "height" in query:
             height = query["height"]
