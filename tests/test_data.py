@@ -64,6 +64,14 @@ def test_cells_are_quoted_and_nan_is_empty() -> None:
     assert csv_from_data(rows) == b'text,n\n"say ""hi"", then\nleave",\n'
 
 
+def test_carriage_return_in_a_cell_is_quoted() -> None:
+    """A bare carriage return inside a cell is quoted, so it cannot split the row."""
+    encoded = csv_from_data([{"a": "x\ry", "b": 1}, {"a": "z", "b": 2}])
+    assert encoded == b'a,b\n"x\ry","1"\nz,2\n'
+    rows = list(csv.reader(io.StringIO(encoded.decode(), newline="")))
+    assert rows == [["a", "b"], ["x\ry", "1"], ["z", "2"]]
+
+
 def test_generator_of_rows_and_empty_list() -> None:
     """A generator of row dicts works; an empty list gives empty data."""
     assert csv_from_data({"a": i} for i in range(2)) == b"a\n0\n1\n"

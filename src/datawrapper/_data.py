@@ -65,6 +65,27 @@ def _column_values(name: str, values: Any) -> list[Any]:
     return list(values)
 
 
+class _CsvWriter:
+    """A CSV writer with ``\n`` line ends that keeps cells with a bare ``\r`` intact.
+
+    The csv module quotes cells containing the delimiter, the quote or a character of the
+    line terminator; with ``\n`` line ends a carriage return would go out unquoted and break
+    the row, so rows holding one are written with every cell quoted.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self._minimal = csv.writer(self.buffer, lineterminator="\n")
+        self._all = csv.writer(self.buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, cells: list[str]) -> None:
+        writer = self._all if any("\r" in c for c in cells) else self._minimal
+        writer.writerow(cells)
+
+    def getvalue(self) -> bytes:
+        return self.buffer.getvalue().encode("utf-8")
+
+
 def csv_from_data(data: Any) -> bytes:
     """``data`` as UTF-8 CSV bytes, ready for ``PUT /v3/charts/{id}/data``.
 
@@ -81,8 +102,7 @@ def csv_from_data(data: Any) -> bytes:
     if is_dataframe(data):
         text: str = data.to_csv(index=False)
         return text.encode("utf-8")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = _CsvWriter()
     if isinstance(data, Mapping):
         columns = [str(k) for k in data]
         values = [_column_values(name, v) for name, v in zip(columns, data.values(), strict=True)]
@@ -95,7 +115,7 @@ def csv_from_data(data: Any) -> bytes:
         writer.writerow(columns)
         for row in zip(*values, strict=True):
             writer.writerow([_cell(c) for c in row])
-        return buffer.getvalue().encode("utf-8")
+        return writer.getvalue()
     if isinstance(data, Sequence) or (
         isinstance(data, Iterable) and not isinstance(data, (str, bytes))
     ):
@@ -112,11 +132,11 @@ def csv_from_data(data: Any) -> bytes:
             for r in rows:
                 by_name = {str(k): v for k, v in r.items()}
                 writer.writerow([_cell(by_name.get(col)) for col in header])
-            return buffer.getvalue().encode("utf-8")
+            return writer.getvalue()
         if all(isinstance(r, Sequence) and not isinstance(r, (str, bytes)) for r in rows):
             for r in rows:
                 writer.writerow([_cell(c) for c in r])
-            return buffer.getvalue().encode("utf-8")
+            return writer.getvalue()
         raise InvalidRequestError(
             "a list of rows must hold only dicts (one per row) or only lists (the first one "
             f"the header); {_HOW_TO}"
