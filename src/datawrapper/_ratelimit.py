@@ -233,6 +233,7 @@ class _LocalLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._generation = 0
+        self._bookings = 0  # bookings made so far; numbers each one
         self._local = threading.local()
 
     def _reserve(self, now: float, max_wait: float | None) -> tuple[float, int, bool]:
@@ -254,7 +255,8 @@ class _LocalLimiter:
                 now = self._clock()
                 slot, generation, booked = self._reserve(now, max_wait)
                 if booked:
-                    self._local.slot = slot
+                    self._bookings += 1
+                    self._local.booking = self._bookings
             wait = slot - now
             if not booked:
                 raise _too_long(type(self).__name__, wait, limit or 0.0, waited)
@@ -273,10 +275,10 @@ class _LocalLimiter:
     def _recalled(self, slot: float) -> None:
         """Forget the booking of ``slot``: it was recalled and is booked again (lock held)."""
 
-    def _last_slot(self) -> float | None:
-        """The slot this thread booked last (None if it never acquired)."""
-        slot: float | None = getattr(self._local, "slot", None)
-        return slot
+    def _last_booking(self) -> int | None:
+        """The number of the booking this thread made last (None if it never acquired)."""
+        booking: int | None = getattr(self._local, "booking", None)
+        return booking
 
 
 # --------------------------------------------------------------------------- TokenBucket
@@ -473,6 +475,7 @@ class AdaptiveRateLimiter(_LocalLimiter):
         self._w_max = 0.0
         self._k = 0.0
         self._last_cut: float | None = None
+        self._cut_booking = 0
         self._next_free = -math.inf  # earliest next slot under the CUBIC rate
         self._paused_until = -math.inf
         self._sent: collections.deque[float] = collections.deque(maxlen=10_000)
@@ -601,28 +604,26 @@ class AdaptiveRateLimiter(_LocalLimiter):
 
     def _cut(self, now: float) -> None:
         """Multiplicative decrease after a 429 (lock held)."""
-        last_slot = self._last_slot()
-        if self._last_cut is not None and last_slot is not None and last_slot < self._last_cut:
-            return  # this 429 answers a request sent before the last cut
+        booking = self._last_booking()
+        if self._last_cut is not None and booking is not None and booking <= self._cut_booking:
+            return  # this 429 answers a request booked before the last cut
         self._update_rate(now)
         measured = max(self._measured(now), self.min_rate)
         current = math.inf if self._rate is None else self._rate
         w_max = max(min(current, measured), self.min_rate)
-        self._rate = max(self.beta * w_max, self.min_rate)
+        rate = max(self.beta * w_max, self.min_rate)
         if self._last_cut is not None and w_max < self._w_max:
             # Fast convergence: the limit moved down, so plateau below where we were.
-            w_max = max(w_max * (1.0 + self.beta) / 2.0, self._rate)
+            w_max = max(w_max * (1.0 + self.beta) / 2.0, rate)
         self._w_max = w_max
-        self._k = ((w_max - self._rate) / self.scale) ** (1.0 / 3.0)
+        self._k = ((w_max - rate) / self.scale) ** (1.0 / 3.0)
+        self._rate = rate
         self._last_cut = now
-        if self.max_rate is not None:
-            self._rate = min(self._rate, self.max_rate)
+        self._cut_booking = self._bookings
         self._next_free = max(now, self._paused_until)
         self._generation += 1
         self.throttles += 1
-        logger.debug(
-            "AdaptiveRateLimiter: 429 at %.3g/s sent, rate cut to %.3g/s", measured, self._rate
-        )
+        logger.debug("AdaptiveRateLimiter: 429 at %.3g/s sent, rate cut to %.3g/s", measured, rate)
 
     def feedback(self, *, status_code: int, headers: Headers, retry_after: float | None) -> None:
         """Pause on Retry-After, cut the rate on a 429, and pace from rate-limit headers."""

@@ -49,13 +49,10 @@ def _positive(name: str, value: object, *, minimum: float, inclusive: bool) -> f
 
 
 def _format_seconds(seconds: float, granularity: float) -> str:
-    """``seconds`` rounded up to a multiple of ``granularity``: ``"0.3"``, ``"2"``."""
-    steps = math.ceil(seconds / granularity - 1e-9)
-    value = max(steps, 0) * granularity
-    if granularity >= 1 or value == int(value):
-        return str(round(value))
-    decimals = max(0, -math.floor(math.log10(granularity)))
-    return f"{value:.{decimals}f}"
+    """``seconds`` rounded up to a multiple of ``granularity``: ``"0.3"``, ``"2"``, ``"1.25"``."""
+    steps = max(math.ceil(seconds / granularity - 1e-9), 0)
+    text = f"{steps * granularity:.6f}".rstrip("0").rstrip(".")
+    return text or "0"
 
 
 class _Bucket:
