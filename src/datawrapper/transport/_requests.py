@@ -46,6 +46,8 @@ def map_requests_error(exc: BaseException, request: Request) -> DatawrapperError
                 return mapped
         return ConnectTimeout(f"connect timed out ({where}): {exc}", request=request)
     if isinstance(exc, rex.ReadTimeout):
+        if inner is not None:  # urllib3's ReadTimeoutError: it may be a stalled TLS handshake
+            return map_urllib3_error(inner, request)
         return ReadTimeout(f"read timed out ({where}): {exc}", request=request)
     if isinstance(exc, rex.ProxyError):
         return ConnectError(f"proxy failed ({where}): {exc}", request=request)

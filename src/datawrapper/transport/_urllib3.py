@@ -58,6 +58,27 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+def _in_tls_handshake(exc: BaseException) -> bool:
+    """Whether ``exc``, or an error it wraps, was raised inside ssl's TLS handshake."""
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending and len(seen) < 16:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if frame.f_code.co_name == "do_handshake" and frame.f_globals.get("__name__") == "ssl":
+                return True
+            tb = tb.tb_next
+        for inner in (error.__cause__, error.__context__, getattr(error, "reason", None)):
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+    return False
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
@@ -73,6 +94,13 @@ def map_urllib3_error(exc: BaseException, request: Request) -> DatawrapperError:
     if isinstance(cause, u3.ConnectTimeoutError):
         return ConnectTimeout(f"connect timed out ({where}): {_describe(cause)}", request=request)
     if isinstance(cause, u3.ReadTimeoutError):
+        if _in_tls_handshake(exc):
+            # urllib3 reports a stalled TLS handshake as a read timeout (with the connect
+            # limit); nothing was sent yet, as with httpx's ConnectTimeout.
+            return ConnectTimeout(
+                f"connect timed out in the TLS handshake ({where}): {_describe(cause)}",
+                request=request,
+            )
         return ReadTimeout(f"read timed out ({where}): {_describe(cause)}", request=request)
     if isinstance(cause, (u3.SSLError, ssl.SSLError, ssl.CertificateError)):
         return TLSError(f"TLS failed ({where}): {_describe(cause)}", request=request)
