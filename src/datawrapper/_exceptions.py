@@ -222,8 +222,8 @@ class FailedRequestError(DatawrapperError):
         self.retry_after = retry_after
         self.attempts: tuple[Attempt, ...] = tuple(attempts)
         body = parse_error_body(response.content, response.headers.get("content-type", ""))
-        self.error: str = body.get("error") or response.reason_phrase
-        self.error_message: str = body.get("message") or ""
+        self.error: str = redact_text(body.get("error") or response.reason_phrase)
+        self.error_message: str = redact_text(body.get("message") or "")
         self.details: Any = body.get("details")
         self.error_type: str | None = body.get("type")
         self.request = response.request
