@@ -24,7 +24,7 @@ from .._exceptions import (
 from ._base import PooledTransport, VerifyTypes, resolve_verify, warn_if_insecure
 from ._config import PoolConfig, Timeout
 from ._models import Headers, Request, Response
-from ._urllib3 import map_urllib3_error
+from ._urllib3 import _root_cause, map_urllib3_error
 
 __all__ = ["RequestsTransport", "map_requests_error"]
 
@@ -75,7 +75,11 @@ def _map_exceptions(request: Request) -> Iterator[None]:
     try:
         yield
     except (rex.RequestException, OSError) as exc:
-        raise map_requests_error(exc, request) from exc
+        # Chain from urllib3's root cause, not from requests' wrapper: the wrapper's text
+        # (MaxRetryError) repeats the URL with its query, so a traceback would print
+        # token-like query parameters unredacted.
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+        raise map_requests_error(exc, request) from _root_cause(inner)
 
 
 class RequestsTransport(PooledTransport):
