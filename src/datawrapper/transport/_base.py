@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, runtime_checkable
 
 from .._exceptions import InvalidRequestError, PoolTimeout
+from .._redact import install_log_redaction
 from ._config import PoolConfig, Timeout
 from ._models import Request, Response
 
@@ -83,6 +84,7 @@ class PooledTransport(BaseTransport):
         if not isinstance(pool, PoolConfig):
             raise TypeError(f"pool must be a PoolConfig, got {type(pool).__name__}")
         self.pool = pool
+        install_log_redaction()  # the libraries log URLs: keep query tokens out of logs
         self._slots = threading.BoundedSemaphore(pool.max_connections)
         self._lock = threading.Lock()
         self._in_flight = 0
