@@ -15,14 +15,18 @@ Three nets, from the most to the least specific:
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 __all__ = [
+    "HTTP_LIBRARY_LOGGERS",
     "REDACTED",
     "SENSITIVE_HEADERS",
+    "RedactingFilter",
+    "install_log_redaction",
     "redact_headers",
     "redact_text",
     "redact_url",
@@ -131,3 +135,50 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         (name, REDACTED if name.lower() in SENSITIVE_HEADERS else redact_text(value))
         for name, value in headers
     ]
+
+
+class RedactingFilter(logging.Filter):
+    """A :class:`logging.Filter` that passes every record with its message redacted.
+
+    The HTTP libraries log URLs with their query (``httpx`` at INFO, urllib3 at DEBUG), so a
+    token-like query parameter or a registered secret would reach the log unredacted; this
+    filter rewrites such a record's message with :func:`redact_text` before any handler
+    sees it. Records without a secret are left untouched.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logging module's business
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg = redacted
+            record.args = None
+        return True
+
+
+#: The loggers of the HTTP libraries under our backends that print URLs or request lines.
+HTTP_LIBRARY_LOGGERS: tuple[str, ...] = (
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.proxy",
+)
+
+_FILTER = RedactingFilter()
+
+
+def install_log_redaction(names: Iterable[str] = HTTP_LIBRARY_LOGGERS) -> None:
+    """Attach the one :class:`RedactingFilter` to each logger in ``names`` (idempotent).
+
+    A filter only applies to records logged on its own logger, not to child loggers, so
+    each logger that formats URLs is named.
+    """
+    for name in names:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
