@@ -1154,6 +1154,24 @@ def test_raw_verbs_take_full_urls(client: Datawrapper, api: FakeDatawrapperAPI) 
     assert api.charts[created["id"]]["deleted"] is True
 
 
+@pytest.mark.parametrize(
+    ("base_url", "url"),
+    [
+        ("https://api.datawrapper.de", "https://api.datawrapper.de/v3/me"),
+        ("https://api.datawrapper.de", "/v3/me"),
+        ("https://api.datawrapper.de", "/me"),
+        ("https://api.datawrapper.de/v3", "https://api.datawrapper.de/v3/me"),
+        ("https://api.datawrapper.de/v3", "/v3/me"),
+        ("https://api.datawrapper.de/v3/", "me"),
+    ],
+)
+def test_raw_urls_map_to_the_api_path(api: FakeDatawrapperAPI, base_url: str, url: str) -> None:
+    """Full URLs and paths, with or without /v3, reach the same endpoint whatever the base_url."""
+    client = Datawrapper("test-token", base_url=base_url, transport=MockTransport(api))
+    assert client.get(url)["id"] == 1
+    assert last(api).path == "/v3/me"
+
+
 def test_raw_post_without_data_sends_no_content_type(
     client: Datawrapper, api: FakeDatawrapperAPI
 ) -> None:

@@ -596,8 +596,8 @@ class Datawrapper:
         if not isinstance(url, str) or not url:
             raise InvalidRequestError(f"url must be a non-empty string, got {url!r}")
         parts = urlsplit(url)
+        base = urlsplit(self.base_url)
         if parts.scheme or parts.netloc:
-            base = urlsplit(self.base_url)
             same = (parts.scheme, parts.hostname, parts.port) == (
                 base.scheme,
                 base.hostname,
@@ -609,11 +609,11 @@ class Datawrapper:
                     "the API token is only sent there"
                 )
             path = parts.path
-            root = base.path.rstrip("/")
-            if root and path.startswith(root + "/"):
-                path = path[len(root) :]
         else:
             path = parts.path if parts.path.startswith("/") else "/" + parts.path
+        root = base.path.rstrip("/")
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]
         if self._api_prefix and (
             path == self._api_prefix or path.startswith(self._api_prefix + "/")
         ):
