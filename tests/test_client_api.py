@@ -207,6 +207,17 @@ def test_every_public_method_is_listed_as_tested() -> None:
     assert TESTED_METHODS - public == set()
 
 
+def test_every_api_method_takes_a_per_call_timeout() -> None:
+    """Every API method accepts timeout= (keyword) for one call."""
+    infrastructure = {"request", "send", "timeout_for", "has_token", "close"}
+    missing = [
+        name
+        for name in sorted(TESTED_METHODS - infrastructure)
+        if "timeout" not in inspect.signature(getattr(Datawrapper, name)).parameters
+    ]
+    assert missing == []
+
+
 # --------------------------------------------------------------------------- charts
 
 

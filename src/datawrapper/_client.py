@@ -228,6 +228,19 @@ class Datawrapper:
       every attempt.
     - ``sleep``, ``clock``, ``random``: injected into the retry engine (for tests).
 
+    The API methods have the community client's names, arguments and return types (JSON as
+    dict/list, ``True`` for an empty answer, bytes for exports): charts (``get_charts``,
+    ``get_chart``, ``create_chart``, ``update_chart``, ``update_description``,
+    ``move_chart``, ``copy_chart``, ``fork_chart``, ``publish_chart``, ``unpublish_chart``,
+    ``delete_chart``, ``get_chart_display_urls``, ``get_iframe_code``), chart data
+    (``get_data``, ``add_data``, ``add_json``, ``refresh_data``), exports (``export_chart``,
+    ``export_png``, ``export_pdf``, ``export_svg``), folders, themes, basemaps, the user
+    (``get_my_account`` ...), users, workspaces with members and teams, login and API tokens,
+    oEmbed and the River, plus the raw verbs ``get``/``post``/``patch``/``put``/``delete``.
+    Every one goes through :meth:`request`; chart ids are checked before any traffic.
+    Deprecated community names (``chart_properties``, ``chart_data``, ``account_info``,
+    ``update_metadata``) still work and emit a :class:`DeprecationWarning`.
+
     Use it as a context manager, or call :meth:`close`, to release its connections.
     """
 
