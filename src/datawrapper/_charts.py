@@ -551,6 +551,7 @@ class Chart:
         if not cls.chart_type:
             target = chart_class_for(chart_type)
         folder = properties.get("folderId")
+        forkable = properties.get("forkable")
         chart = target(
             title=str(properties.get("title") or ""),
             data=data,
@@ -559,9 +560,7 @@ class Chart:
             language=properties.get("language"),
             folder_id=folder if isinstance(folder, int) and not isinstance(folder, bool) else None,
             organization_id=properties.get("organizationId"),
-            forkable=properties.get("forkable")
-            if isinstance(properties.get("forkable"), bool)
-            else None,
+            forkable=forkable if isinstance(forkable, bool) else None,
             chart_type=None if target.chart_type else chart_type,
             chart_id=properties.get("id"),
         )

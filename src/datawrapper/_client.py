@@ -733,7 +733,7 @@ class Datawrapper:
             method,
             path,
             params=dict(query),
-            json=_UNSET if data is None else data,
+            json=data if data else _UNSET,
             headers=headers,
             timeout=timeout,
             kind=OperationKind.WRITE,
