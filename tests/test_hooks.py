@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
@@ -423,3 +424,34 @@ def test_headers_of_requests_stay_out_of_events() -> None:
     assert not any("header" in name for name in fields)
     request = Request("GET", f"{BASE}/v3/x", Headers({"Authorization": f"Bearer {TOKEN}"}))
     assert TOKEN not in repr(request) and TOKEN not in repr(request.headers)
+
+
+# --------------------------------------------------------------------------- the docs example
+
+
+def test_observability_doc_example_runs_and_prints_what_it_says(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The runnable example of docs/observability.md runs offline and prints its comments."""
+    doc = Path(__file__).resolve().parent.parent / "docs" / "observability.md"
+    code = doc.read_text(encoding="utf-8").split("```python\n", 1)[1].split("```", 1)[0]
+    # Until datawrapper/__init__.py exports them, provide the names the docs use.
+    monkeypatch.setattr(dw, "MetricsCollector", MetricsCollector, raising=False)
+    monkeypatch.setattr(dw, "OpenTelemetryHook", OpenTelemetryHook, raising=False)
+    root, package = logging.getLogger(), logging.getLogger("datawrapper")
+    handlers, level = list(root.handlers), package.level
+    try:
+        exec(compile(code, str(doc), "exec"), {"__name__": "doc_example"})
+    finally:
+        root.handlers[:] = handlers
+        package.setLevel(level)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "3 2 1"
+    assert printed[1] == "{201: 1, 503: 1, 200: 1, 404: 1}"
+    assert printed[2] == "{'503': 1} {'NotFoundError': 1}"
+    p50, p99 = (float(x) for x in printed[3].split())
+    assert 0 < p50 <= p99
+    assert (
+        printed[4]
+        == "[('request', 1, None), ('response', 1, 201), ('request', 1, None), ('response', 1, 503)]"
+    )
