@@ -96,7 +96,9 @@ def test_happy_path_logs_only_debug_on_every_backend(
         with caplog.at_level(logging.DEBUG, logger="datawrapper"):
             chart = client.request("POST", "/charts", json={"title": "t"}).json()
             client.request("GET", f"/charts/{chart['id']}")
-            client.request("PUT", f"/charts/{chart['id']}/data", content=b"a,b\n1,2", content_type="text/csv")
+            client.request(
+                "PUT", f"/charts/{chart['id']}/data", content=b"a,b\n1,2", content_type="text/csv"
+            )
             client.request("GET", "/charts")
             client.close()
         server.wait_for_idle(2)
