@@ -62,8 +62,17 @@ def test_timeout_capped_to_remaining() -> None:
     """capped() lowers every field above the remaining time and leaves smaller ones."""
     t = Timeout(connect=5, read=30, write=60, pool=1).capped(2.5)
     assert (t.connect, t.read, t.write, t.pool) == (2.5, 2.5, 2.5, 1.0)
-    same = Timeout(1)
-    assert same.capped(10) is same
+    assert t.total == 2.5
+    loose = Timeout(1).capped(10)
+    assert (loose.connect, loose.read, loose.total) == (1.0, 1.0, 10.0)
+
+
+def test_timeout_total_is_optional_and_validated() -> None:
+    """total defaults to None, is kept when copying, and must be positive."""
+    assert Timeout().total is None
+    assert Timeout(Timeout(total=3)).total == 3.0
+    with pytest.raises(ValueError, match="Timeout.total"):
+        Timeout(total=0)
 
 
 def test_pool_config_defaults_and_validation() -> None:

@@ -45,8 +45,11 @@ class Timeout:
       until the request is sent, so there ``connect`` bounds each write.
     - ``pool``: the longest wait for a free connection when ``PoolConfig.max_connections`` are
       all busy.
+    - ``total`` (optional, default None): a limit on the whole attempt, from asking for a
+      connection to the last byte of the body, so a body that trickles in slowly cannot run
+      past it. The retry engine sets it from the call's deadline; you may set it yourself.
 
-    ``Timeout(10)`` sets all four; keywords override single fields:
+    ``Timeout(10)`` sets connect, read, write and pool; keywords override single fields:
     ``Timeout(10, read=60)``. There is no infinite timeout: a request that may take an hour
     says so with ``read=3600``. Defaults: connect 5 s (a healthy handshake takes well under a
     second, even across oceans), read 30 s and write 30 s (the community client's POST limit, which
@@ -57,6 +60,7 @@ class Timeout:
     read: float
     write: float
     pool: float
+    total: float | None
 
     def __init__(
         self,
@@ -66,8 +70,11 @@ class Timeout:
         read: float = _UNSET,
         write: float = _UNSET,
         pool: float = _UNSET,
+        total: float | None = None,
     ) -> None:
         if isinstance(timeout, Timeout):
+            if total is None:
+                total = timeout.total
             base = (timeout.connect, timeout.read, timeout.write, timeout.pool)
         elif timeout is None:
             base = (5.0, 30.0, 30.0, 10.0)
@@ -88,23 +95,28 @@ class Timeout:
         object.__setattr__(self, "read", values["read"])
         object.__setattr__(self, "write", values["write"])
         object.__setattr__(self, "pool", values["pool"])
+        object.__setattr__(
+            self, "total", None if total is None else _seconds("Timeout.total", total)
+        )
 
     def capped(self, remaining: float) -> Timeout:
         """A copy where no field exceeds ``remaining`` seconds (used to honour a deadline)."""
         remaining = max(remaining, 0.001)
-        if max(self.connect, self.read, self.write, self.pool) <= remaining:
+        if self.total is not None and self.total <= remaining:
             return self
         return Timeout(
             connect=min(self.connect, remaining),
             read=min(self.read, remaining),
             write=min(self.write, remaining),
             pool=min(self.pool, remaining),
+            total=remaining,
         )
 
     def __repr__(self) -> str:
+        total = "" if self.total is None else f", total={self.total:g}"
         return (
             f"Timeout(connect={self.connect:g}, read={self.read:g}, "
-            f"write={self.write:g}, pool={self.pool:g})"
+            f"write={self.write:g}, pool={self.pool:g}{total})"
         )
 
 

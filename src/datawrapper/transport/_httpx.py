@@ -10,6 +10,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -90,6 +91,41 @@ def _map_exceptions(request: Request) -> Iterator[None]:
         raise map_httpx_error(exc, request) from exc
 
 
+class _ShrinkingLimits(dict[str, "float | None"]):
+    """httpcore's per-request timeouts, each shrunk to the time left before ``ends_at``.
+
+    httpcore looks a limit up before every socket operation, so each read waits at most until
+    the attempt's total limit, however slowly the body trickles in.
+    """
+
+    def __init__(self, limits: dict[str, float | None], ends_at: float) -> None:
+        super().__init__(limits)
+        self._ends_at = ends_at
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key, default)
+        left = max(self._ends_at - time.monotonic(), 0.001)
+        return left if value is None else min(value, left)
+
+    def __getitem__(self, key: str) -> float | None:
+        value: float | None = self.get(key)
+        return value
+
+
+def _read_until(raw: httpx.Response, ends_at: float, request: Request, total: float) -> bytes:
+    """The whole body of the streamed ``raw``, or ReadTimeout once ``ends_at`` has passed."""
+    chunks = []
+    for chunk in raw.iter_bytes():
+        chunks.append(chunk)
+        if time.monotonic() >= ends_at:
+            raise ReadTimeout(
+                f"the response body did not finish within the attempt's total limit of "
+                f"{total:g} s ({request.method} {request.host})",
+                request=request,
+            )
+    return b"".join(chunks)
+
+
 class HttpxTransport(PooledTransport):
     """Sends each request once through one ``httpx.Client`` (HTTP/1.1).
 
@@ -125,26 +161,37 @@ class HttpxTransport(PooledTransport):
 
     def _send(self, request: Request, timeout: Timeout) -> Response:
         start = time.perf_counter()
+        limits: dict[str, float | None] = {
+            "connect": timeout.connect,
+            "read": timeout.read,
+            "write": timeout.write,
+            "pool": timeout.pool,
+        }
+        ends_at = None
+        if timeout.total is not None:
+            ends_at = time.monotonic() + timeout.total
+            limits = _ShrinkingLimits(limits, ends_at)
         with _map_exceptions(request):
             outgoing = httpx.Request(
                 request.method,
                 request.url,
                 headers=list(request.headers.raw()),
                 content=request.content or None,
-                extensions={
-                    "timeout": {
-                        "connect": timeout.connect,
-                        "read": timeout.read,
-                        "write": timeout.write,
-                        "pool": timeout.pool,
-                    }
-                },
+                extensions={"timeout": limits},
             )
-            raw = self._client.send(outgoing, follow_redirects=False)
+            if ends_at is None:
+                raw = self._client.send(outgoing, follow_redirects=False)
+                content = raw.content
+            else:
+                raw = self._client.send(outgoing, follow_redirects=False, stream=True)
+                try:
+                    content = _read_until(raw, ends_at, request, timeout.total or 0.0)
+                finally:
+                    raw.close()
         return Response(
             status_code=raw.status_code,
             headers=Headers(raw.headers.multi_items()),
-            content=raw.content,
+            content=content,
             http_version=raw.http_version,
             elapsed=time.perf_counter() - start,
             request=request,
