@@ -71,7 +71,7 @@ def test_timeout_total_is_optional_and_validated() -> None:
     """total defaults to None, is kept when copying, and must be positive."""
     assert Timeout().total is None
     assert Timeout(Timeout(total=3)).total == 3.0
-    with pytest.raises(ValueError, match="Timeout.total"):
+    with pytest.raises(ValueError, match=r"Timeout\.total"):
         Timeout(total=0)
 
 
