@@ -24,7 +24,7 @@ from .._exceptions import (
 from ._base import PooledTransport, VerifyTypes, resolve_verify, warn_if_insecure
 from ._config import PoolConfig, Timeout
 from ._models import Headers, Request, Response
-from ._urllib3 import _root_cause, map_urllib3_error
+from ._urllib3 import _root_cause, close_pools, map_urllib3_error
 
 __all__ = ["RequestsTransport", "map_requests_error"]
 
@@ -125,10 +125,16 @@ class RequestsTransport(PooledTransport):
                 timeout=(timeout.connect, timeout.read),
                 verify=self._verify,
                 allow_redirects=False,
-                stream=False,
+                stream=True,
                 proxies={},
             )
-            content = raw.content
+            try:
+                content = raw.content
+            except BaseException:
+                # A body that fails to read or decode leaves its connection checked out of
+                # the pool, where close() cannot reach it: close it here (urllib3 and httpx do).
+                raw.close()
+                raise
         version = getattr(raw.raw, "version", 11)
         return Response(
             status_code=raw.status_code,
@@ -140,7 +146,8 @@ class RequestsTransport(PooledTransport):
         )
 
     def _drop_idle_connections(self) -> None:
-        self._adapter.poolmanager.clear()
+        close_pools(self._adapter.poolmanager)
 
     def _close(self) -> None:
+        close_pools(self._adapter.poolmanager)
         self._session.close()

@@ -79,6 +79,20 @@ def _in_tls_handshake(exc: BaseException) -> bool:
     return False
 
 
+def close_pools(manager: urllib3.PoolManager) -> None:
+    """Close the idle connections of every pool of ``manager`` now, then forget the pools.
+
+    ``PoolManager.clear()`` alone only forgets them (urllib3 2.x): their connections close
+    when a pool is garbage-collected, which an exception that still refers to it through its
+    traceback can put off for as long as the caller keeps that exception.
+    """
+    for key in list(manager.pools.keys()):
+        pool = manager.pools.get(key)
+        if pool is not None:
+            pool.close()
+    manager.clear()
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
@@ -203,7 +217,7 @@ class Urllib3Transport(PooledTransport):
         )
 
     def _drop_idle_connections(self) -> None:
-        self._manager.clear()
+        close_pools(self._manager)
 
     def _close(self) -> None:
-        self._manager.clear()
+        close_pools(self._manager)
