@@ -43,7 +43,7 @@ def test_token_read_from_environment_at_construction(monkeypatch: pytest.MonkeyP
     transport = MockTransport(ok)
     client = dw.Datawrapper(transport=transport)
     monkeypatch.delenv("DATAWRAPPER_ACCESS_TOKEN")
-    client.chart_properties("abcde")
+    client.get_chart("abcde")
     assert transport.requests[0].headers["Authorization"] == "Bearer env-token-123"
 
 
@@ -53,7 +53,7 @@ def test_missing_token_fails_before_any_traffic(monkeypatch: pytest.MonkeyPatch)
     transport = MockTransport(ok)
     client = dw.Datawrapper(transport=transport)
     with pytest.raises(dw.MissingTokenError, match="DATAWRAPPER_ACCESS_TOKEN"):
-        client.chart_properties("abcde")
+        client.get_chart("abcde")
     assert transport.requests == []
 
 
@@ -70,7 +70,7 @@ def test_base_url_from_argument_and_environment(monkeypatch: pytest.MonkeyPatch)
 def test_base_url_with_v3_is_not_doubled() -> None:
     """A base URL that already ends in /v3 gets no second /v3."""
     transport = MockTransport(ok)
-    dw.Datawrapper("t", base_url="https://x.test/v3", transport=transport).chart_properties("abcde")
+    dw.Datawrapper("t", base_url="https://x.test/v3", transport=transport).get_chart("abcde")
     assert transport.requests[0].url == "https://x.test/v3/charts/abcde"
 
 
@@ -125,7 +125,7 @@ def test_invalid_chart_id_fails_before_traffic() -> None:
     client = dw.Datawrapper("t", transport=transport)
     for bad in ["abc", "abcdef", "ab-de", 12345]:
         with pytest.raises(dw.InvalidRequestError, match="chart id"):
-            client.chart_properties(bad)  # type: ignore[arg-type]
+            client.get_chart(bad)  # type: ignore[arg-type]
     assert transport.requests == []
 
 
