@@ -70,7 +70,14 @@ from ._exceptions import (
 )
 from ._hooks import Event, Hook
 from ._operations import DEFAULT_TIMEOUTS, OperationKind, OperationTimeouts
-from ._ratelimit import RateLimiter
+from ._ratelimit import (
+    AdaptiveRateLimiter,
+    RateLimiter,
+    RateLimitInfo,
+    RedisRateLimiter,
+    TokenBucket,
+    parse_rate_limit_headers,
+)
 from .transport import (
     Headers,
     MockTransport,
@@ -87,6 +94,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CHART_CLASSES",
     "DEFAULT_TIMEOUTS",
+    "AdaptiveRateLimiter",
     "AreaChart",
     "ArrowPlot",
     "Attempt",
@@ -131,9 +139,11 @@ __all__ = [
     "PoolTimeout",
     "RangePlot",
     "RateLimitError",
+    "RateLimitInfo",
     "RateLimiter",
     "ReadError",
     "ReadTimeout",
+    "RedisRateLimiter",
     "RemoteProtocolError",
     "Request",
     "Response",
@@ -148,6 +158,7 @@ __all__ = [
     "Table",
     "Timeout",
     "TimeoutException",
+    "TokenBucket",
     "Transport",
     "TransportError",
     "UnauthorizedError",
@@ -157,5 +168,6 @@ __all__ = [
     "chart_class_for",
     "get_chart",
     "get_default_client",
+    "parse_rate_limit_headers",
     "set_default_client",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ._app import FakeDatawrapperAPI
 from ._faults import Fault, FaultScript, in_process_handler, in_process_transport
+from ._ratelimit import RateLimitedApp, RedisServer, rate_limited
 from ._server import FakeServer, ReceivedRequest, echo_app
 
 __all__ = [
@@ -20,8 +21,11 @@ __all__ = [
     "FakeServer",
     "Fault",
     "FaultScript",
+    "RateLimitedApp",
     "ReceivedRequest",
+    "RedisServer",
     "echo_app",
     "in_process_handler",
     "in_process_transport",
+    "rate_limited",
 ]
