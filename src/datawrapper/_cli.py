@@ -570,7 +570,7 @@ def cmd_charts_export(args: argparse.Namespace) -> int:
 def cmd_charts_get(args: argparse.Namespace) -> int:
     """Print a chart's JSON."""
     with make_client(args) as client:
-        chart = client.chart_properties(args.chart_id)
+        chart = client.get_chart(args.chart_id)
     _print_json(chart)
     return EXIT_OK
 
@@ -733,6 +733,8 @@ class _BulkJob:
         self.title_prefix = title_prefix
         self.stop = threading.Event()
         self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.in_flight = 0
         self.done: list[str] = []
         self.failed: list[tuple[str, str]] = []
         self.fatal: BaseException | None = None
@@ -750,9 +752,29 @@ class _BulkJob:
                 self.failed.append((name, error))
             self.progress.update(failed=error is not None)
 
+    def wait_idle(self, poll: float = 0.1) -> None:
+        """Return once no file is being worked on (after Ctrl-C: let in-flight files finish).
+
+        This does not rely on ``Thread.join``: on CPython 3.11 a join interrupted by Ctrl-C
+        marks the thread as stopped while it still runs, so a second join returns at once.
+        """
+        with self.idle:
+            while self.in_flight:
+                self.idle.wait(poll)
+
     def run_one(self, path: Path) -> None:
-        if self.stop.is_set():
-            return  # a fatal error stopped the job: leave the file for the next run
+        with self.lock:
+            if self.stop.is_set():
+                return  # stopped (fatal error or Ctrl-C): leave the file for the next run
+            self.in_flight += 1
+        try:
+            self._run_one(path)
+        finally:
+            with self.idle:
+                self.in_flight -= 1
+                self.idle.notify_all()
+
+    def _run_one(self, path: Path) -> None:
         name = path.name
         previous = self.results.previous.get(name) or {}
         chart_id: str | None = previous.get("chart_id") or None
@@ -827,7 +849,10 @@ def cmd_bulk(args: argparse.Namespace) -> int:
         try:
             bulk_map(client, job.run_one, todo, max_workers=args.workers)
         except KeyboardInterrupt:
-            interrupted = True  # bulk_map let the in-flight files finish
+            interrupted = True
+            job.stop.set()
+            _err("\ninterrupted: finishing the files in flight, then stopping")
+            job.wait_idle()
         finally:
             progress.close()
             results.close()
