@@ -24,7 +24,8 @@ from .._exceptions import (
 from ._base import PooledTransport, VerifyTypes, resolve_verify, warn_if_insecure
 from ._config import PoolConfig, Timeout
 from ._models import Headers, Request, Response
-from ._urllib3 import _root_cause, close_pools, map_urllib3_error
+from ._urllib3 import _map_exceptions as _map_urllib3_exceptions
+from ._urllib3 import _root_cause, close_pools, map_urllib3_error, read_body_until
 
 __all__ = ["RequestsTransport", "map_requests_error"]
 
@@ -129,7 +130,13 @@ class RequestsTransport(PooledTransport):
                 proxies={},
             )
             try:
-                content = raw.content
+                if timeout.total is None:
+                    content = raw.content
+                else:
+                    with _map_urllib3_exceptions(request):
+                        content = read_body_until(
+                            raw.raw, start + timeout.total, timeout.read, request
+                        )
             except BaseException:
                 # A body that fails to read or decode leaves its connection checked out of
                 # the pool, where close() cannot reach it: close it here (urllib3 and httpx do).

@@ -169,6 +169,40 @@ def _map_exceptions(request: Request) -> Iterator[None]:
         raise map_urllib3_error(exc, request) from exc
 
 
+def read_body_until(
+    raw: urllib3.BaseHTTPResponse, ends_at: float, read: float, request: Request
+) -> bytes:
+    """The whole body of the unread ``raw``, or ReadTimeout once ``ends_at`` has passed.
+
+    ``ends_at`` is on the ``time.perf_counter`` clock. Before each read the socket's timeout
+    is shrunk to the time left, so a body that trickles in cannot outlive the attempt's
+    ``Timeout.total``. The connection goes back to the pool only when the body was read whole.
+    """
+    chunks: list[bytes] = []
+    done = False
+    try:
+        while True:
+            left = ends_at - time.perf_counter()
+            if left <= 0:
+                raise ReadTimeout(
+                    "the response body did not finish within the attempt's total limit "
+                    f"({request.method} {request.host})",
+                    request=request,
+                )
+            sock = getattr(getattr(raw, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(min(read, left))
+            chunk = raw.read1(65536)
+            if not chunk:
+                done = True
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        if not done:
+            raw.close()
+        raw.release_conn()
+
+
 class Urllib3Transport(PooledTransport):
     """Sends each request once through one ``urllib3.PoolManager``.
 
@@ -204,13 +238,17 @@ class Urllib3Transport(PooledTransport):
                 retries=False,
                 redirect=False,
                 timeout=limits,
-                preload_content=True,
+                preload_content=timeout.total is None,
                 decode_content=True,
             )
+            if timeout.total is None:
+                content = raw.data
+            else:
+                content = read_body_until(raw, start + timeout.total, timeout.read, request)
         return Response(
             status_code=raw.status,
             headers=Headers(list(raw.headers.items())),
-            content=raw.data,
+            content=content,
             http_version=_VERSIONS.get(raw.version, "HTTP/1.1"),
             elapsed=time.perf_counter() - start,
             request=request,
