@@ -1,10 +1,8 @@
 """Deadlines: a call with ``deadline=D`` returns or raises within D plus a small tolerance,
 whatever the server does, on every backend (real time here, but short).
 
-Known gap, shown by a strict xfail below: a body that trickles in small pieces, each within
-the per-read timeout, is bounded by the deadline on httpx (which honours ``Timeout.total``,
-set by the engine from the time left) but not yet on requests and urllib3, where a read
-timeout restarts with every byte received.
+A body that trickles in small pieces, each within the per-read timeout, is bounded too: the
+engine sets ``Timeout.total`` from the time left, and every backend shrinks each read to it.
 """
 
 from __future__ import annotations
@@ -127,22 +125,12 @@ def test_call_ends_within_its_deadline(backend: str, scenario: Scenario) -> None
     assert events[-1].kind == "error"
 
 
-TRICKLE_GAP = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap: Timeout.total is honoured by httpx only; requests and urllib3 read the "
-        "body with per-read timeouts, so a body trickling within Timeout.read outlives the "
-        "deadline"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "backend",
     [
-        pytest.param("requests", marks=TRICKLE_GAP),
+        "requests",
         "httpx",
-        pytest.param("urllib3", marks=TRICKLE_GAP),
+        "urllib3",
     ],
 )
 def test_trickling_body_is_cut_at_the_deadline(backend: str) -> None:
