@@ -96,6 +96,8 @@ _PHRASES = {
     "number.min": "is below the minimum",
     "boolean.base": "must be a boolean",
     "array.base": "must be an array",
+    "array.min": "must contain at least 1 item",
+    "object.nand": "must not be sent together with a non-null teamId",
 }
 _TOKEN_SCOPES = tuple(
     [
@@ -115,7 +117,8 @@ _TOKEN_SCOPES = tuple(
         "workspace:write",
     ]
 )
-_ROLES = ("owner", "admin", "member")
+# Workspace roles are member/manager/admin (plus the creating owner); team roles manager/member.
+_ROLES = ("owner", "admin", "manager", "member")
 # Chart fields that clients may send back unchanged (e.g. a PUT of a fetched chart): ignored.
 _READ_ONLY_CHART_FIELDS = frozenset(
     [
@@ -165,6 +168,10 @@ def _is_str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
 
+def _is_any(v: Any) -> bool:
+    return True
+
+
 def _opt(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda v: v is None or check(v)
 
@@ -176,6 +183,7 @@ _INT: _Check = (_is_int, "number.base")
 _OPT_INT: _Check = (_opt(_is_int), "number.base")
 _OBJ: _Check = (_is_dict, "object.base")
 _STR_LIST: _Check = (_is_str_list, "array.base")
+_ANY: _Check = (_is_any, "any.invalid")
 
 _CHART_SPEC: dict[str, _Check] = {
     "title": _STR,
@@ -397,6 +405,29 @@ def _page(
 
 def _slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "item"
+
+
+def _id_list(body: JSON, name: str) -> list[int]:
+    """``body[name]`` as a list of user ids (duplicates dropped), or a 400 validation error.
+
+    The list must be a non-empty JSON array of positive integers; the details name the
+    first bad element as ``"<name>.<index>"``, the way Joi reports array items.
+    """
+    value = body[name]
+    if not isinstance(value, list):
+        raise _invalid("payload", [{"path": name, "type": "array.base"}])
+    if not value:
+        raise _invalid("payload", [{"path": name, "type": "array.min"}])
+    for index, item in enumerate(value):
+        if not _is_int(item):
+            raise _invalid("payload", [{"path": f"{name}.{index}", "type": "number.base"}])
+        if item < 1:
+            raise _invalid("payload", [{"path": f"{name}.{index}", "type": "number.min"}])
+    return list(dict.fromkeys(value))
+
+
+def _ids_text(ids: Iterable[int]) -> str:
+    return ", ".join(str(i) for i in ids)
 
 
 def _find_member(members: Mapping[int, JSON], body: JSON) -> int | None:
@@ -1134,25 +1165,49 @@ class FakeDatawrapperAPI:
             raise _HTTPError(404, "Folder not found")
         return folder
 
-    def _check_folder_name(self, name: str, parent: Any, team: Any, own_id: int | None) -> None:
+    def _check_folder_name(self, name: str, parent: Any, owner: JSON, own_id: int | None) -> None:
+        """409 when another folder with ``name`` sits under ``parent`` for the same owner."""
         for other in self.folders.values():
             if (
                 other["id"] != own_id
                 and other["name"] == name
                 and other["parentId"] == parent
-                and other["teamId"] == team
+                and other["teamId"] == owner["teamId"]
+                and other["userId"] == owner["userId"]
             ):
                 raise _HTTPError(409, "A folder with that name already exists in this location")
 
     def _folder_fields(self, body: Any, *, creating: bool) -> JSON:
-        spec = {"name": _STR, "parentId": _OPT_INT, "teamId": _OPT_STR}
+        spec = {"name": _STR, "parentId": _OPT_INT, "teamId": _OPT_STR, "userId": _INT}
         fields = _validate_object(body, spec, required=("name",) if creating else ())
         if "name" in fields and not fields["name"].strip():
             raise _invalid("payload", [{"path": "name", "type": "string.empty"}])
+        if "userId" in fields and fields.get("teamId") is not None:
+            raise _invalid("payload", [{"path": "userId", "type": "object.nand"}])
         parent = fields.get("parentId")
         if parent is not None and parent not in self.folders:
             raise _HTTPError(404, "Parent folder not found")
+        if "userId" in fields and fields["userId"] not in self.users:
+            raise _HTTPError(404, "User not found")
         return fields
+
+    def _folder_owner(self, fields: JSON, current: JSON | None) -> JSON:
+        """The ``teamId``/``userId`` pair after applying ``fields``: a folder has one owner.
+
+        ``userId`` moves the folder to that user's own folders, a non-null ``teamId`` to the
+        team's; ``teamId: null`` alone moves a team folder back to the calling user.
+        """
+        if "userId" in fields:
+            return {"teamId": None, "userId": fields["userId"]}
+        if "teamId" in fields:
+            team = fields["teamId"]
+            if team is not None:
+                return {"teamId": team, "userId": None}
+            kept = current["userId"] if current is not None else None
+            return {"teamId": None, "userId": kept if kept is not None else self.user["id"]}
+        if current is not None:
+            return {"teamId": current["teamId"], "userId": current["userId"]}
+        return {"teamId": None, "userId": self.user["id"]}
 
     def _list_folders(self, ctx: _Ctx) -> Response:
         items = [copy.deepcopy(f) for f in self.folders.values()]
@@ -1160,15 +1215,15 @@ class FakeDatawrapperAPI:
 
     def _create_folder(self, ctx: _Ctx) -> Response:
         fields = self._folder_fields(self._body(ctx), creating=True)
-        parent, team = fields.get("parentId"), fields.get("teamId")
-        self._check_folder_name(fields["name"], parent, team, None)
+        parent = fields.get("parentId")
+        owner = self._folder_owner(fields, None)
+        self._check_folder_name(fields["name"], parent, owner, None)
         folder_id = self._next_id("folder")
         folder = {
             "id": folder_id,
             "name": fields["name"],
             "parentId": parent,
-            "teamId": team,
-            "userId": None if team else self.user["id"],
+            **owner,
             "createdAt": self._now(),
         }
         self.folders[folder_id] = folder
@@ -1196,8 +1251,10 @@ class FakeDatawrapperAPI:
                 raise _invalid("payload", [{"path": "parentId", "type": "any.invalid"}])
             ancestor = self.folders[ancestor]["parentId"]
         name = str(fields["name"] if "name" in fields else folder["name"])
-        self._check_folder_name(name, parent, fields.get("teamId", folder["teamId"]), folder["id"])
+        owner = self._folder_owner(fields, folder)
+        self._check_folder_name(name, parent, owner, folder["id"])
         folder.update(fields)
+        folder.update(owner)
         return _json_response(200, copy.deepcopy(folder))
 
     def _delete_folder(self, ctx: _Ctx) -> Response:
@@ -1382,9 +1439,21 @@ class FakeDatawrapperAPI:
 
     @staticmethod
     def _view(record: JSON) -> JSON:
-        return {k: copy.deepcopy(v) for k, v in record.items() if k not in ("members", "teams")}
+        """A workspace or team as JSON: members, teams and (write-only) secrets left out."""
+        hidden = ("members", "teams", "secrets")
+        return {k: copy.deepcopy(v) for k, v in record.items() if k not in hidden}
+
+    @staticmethod
+    def _apply_settings(record: JSON, fields: JSON) -> None:
+        """Plain fields replace; ``settings`` and ``secrets`` objects deep-merge into the record."""
+        for key, value in fields.items():
+            if key in ("settings", "secrets"):
+                record[key] = _deep_merge(record.get(key) or {}, value)
+            else:
+                record[key] = copy.deepcopy(value)
 
     def _member_target(self, body: Any, *, with_role: bool) -> tuple[JSON, str | None]:
+        """The single-member body ``{"userId" | "email", "role"?}`` (the older shape)."""
         spec = {"userId": _INT, "email": _STR, "role": _STR}
         fields = _validate_object(body, spec)
         if "userId" not in fields and "email" not in fields:
@@ -1395,6 +1464,36 @@ class FakeDatawrapperAPI:
         if with_role and role is None:
             raise _invalid("payload", [{"path": "role", "type": "any.required"}])
         return fields, role
+
+    @staticmethod
+    def _is_bulk(body: Any, ids_field: str) -> bool:
+        """Whether ``body`` uses the member-list shape (``memberIds``/``userIds`` arrays)."""
+        return isinstance(body, dict) and ids_field in body
+
+    @staticmethod
+    def _bulk_target(body: JSON, ids_field: str, *, role: str) -> tuple[list[int], str | None]:
+        """The ids and role of a member-list body; ``role`` is "required", "optional" or "none".
+
+        400 with Joi-like details for unknown keys, a missing or wrong-typed role, or an id
+        list that is not a non-empty array of positive integers.
+        """
+        spec: dict[str, _Check] = {ids_field: _ANY}
+        if role != "none":
+            spec["role"] = _STR
+        required = (ids_field, "role") if role == "required" else (ids_field,)
+        fields = _validate_object(body, spec, required=required)
+        ids = _id_list(fields, ids_field)
+        value = fields.get("role")
+        if value is not None and value not in _ROLES:
+            raise _invalid("payload", [{"path": "role", "type": "any.only"}])
+        return ids, value
+
+    @staticmethod
+    def _require_members(members: Mapping[int, JSON], ids: Iterable[int], where: str) -> None:
+        """404 naming the ids that are not members of ``where`` (nothing is changed then)."""
+        missing = [i for i in ids if i not in members]
+        if missing:
+            raise _HTTPError(404, f"Not a member of {where}: user id(s) {_ids_text(missing)}")
 
     def _resolve_user(self, fields: JSON) -> JSON:
         if "userId" in fields:
@@ -1418,8 +1517,13 @@ class FakeDatawrapperAPI:
         self.users[user_id] = user
         return user
 
-    def _members_response(self, members: Mapping[int, JSON]) -> Response:
-        items = [copy.deepcopy(m) for m in members.values()]
+    @staticmethod
+    def _members_response(
+        members: Mapping[int, JSON], ids: Iterable[int] | None = None
+    ) -> Response:
+        """``{list, total}`` of ``members`` (only ``ids``, in that order, when given)."""
+        chosen = members.values() if ids is None else [members[i] for i in ids if i in members]
+        items = [copy.deepcopy(m) for m in chosen]
         return _json_response(200, {"list": items, "total": len(items)})
 
     def _list_workspaces(self, ctx: _Ctx) -> Response:
@@ -1437,9 +1541,12 @@ class FakeDatawrapperAPI:
         workspace = {
             "slug": slug,
             "name": fields["name"],
+            "color": None,
+            "settings": {},
             "createdAt": self._now(),
             "members": {self.user["id"]: owner},
             "teams": {},
+            "secrets": {},
         }
         self.workspaces[slug] = workspace
         return _json_response(201, self._view(workspace))
@@ -1448,8 +1555,22 @@ class FakeDatawrapperAPI:
         return _json_response(200, self._view(self._workspace(ctx.params["slug"])))
 
     def _update_workspace(self, ctx: _Ctx) -> Response:
+        """PATCH a workspace: name, slug (renames it), color, settings and secrets (merged)."""
         workspace = self._workspace(ctx.params["slug"])
-        workspace.update(_validate_object(self._body(ctx), {"name": _STR}))
+        spec = {"name": _STR, "slug": _STR, "color": _OPT_STR, "settings": _OBJ, "secrets": _OBJ}
+        fields = _validate_object(self._body(ctx), spec)
+        new_slug = fields.pop("slug", workspace["slug"])
+        if new_slug != workspace["slug"]:
+            if not _SLUG.fullmatch(new_slug):
+                raise _invalid("payload", [{"path": "slug", "type": "string.pattern.base"}])
+            if new_slug in self.workspaces:
+                raise _HTTPError(409, "A workspace with that slug already exists")
+            del self.workspaces[workspace["slug"]]
+            workspace["slug"] = new_slug
+            self.workspaces[new_slug] = workspace
+            for team in workspace["teams"].values():
+                team["workspace"] = new_slug
+        self._apply_settings(workspace, fields)
         return _json_response(200, self._view(workspace))
 
     def _delete_workspace(self, ctx: _Ctx) -> Response:
@@ -1460,20 +1581,42 @@ class FakeDatawrapperAPI:
         return self._members_response(self._workspace(ctx.params["slug"])["members"])
 
     def _update_ws_member(self, ctx: _Ctx) -> Response:
-        members = self._workspace(ctx.params["slug"])["members"]
-        fields, role = self._member_target(self._body(ctx), with_role=True)
+        """``{"memberIds": [...], "role"}`` sets the role of existing members (all or none);
+        the single ``{"userId" | "email", "role"}`` shape adds or changes one member."""
+        workspace = self._workspace(ctx.params["slug"])
+        members = workspace["members"]
+        body = self._body(ctx)
+        if self._is_bulk(body, "memberIds"):
+            ids, role = self._bulk_target(body, "memberIds", role="required")
+            self._require_members(members, ids, f"workspace {workspace['slug']}")
+            for user_id in ids:
+                members[user_id]["role"] = role
+            return self._members_response(members, ids)
+        fields, role = self._member_target(body, with_role=True)
         user = self._resolve_user(fields)
         member = {"id": user["id"], "email": user.get("email"), "role": role}
         members[user["id"]] = member
         return _json_response(200, copy.deepcopy(member))
 
     def _delete_ws_member(self, ctx: _Ctx) -> Response:
-        members = self._workspace(ctx.params["slug"])["members"]
-        fields, _ = self._member_target(self._body(ctx), with_role=False)
-        user_id = _find_member(members, fields)
-        if user_id is None:
-            raise _HTTPError(404, "Member not found")
-        del members[user_id]
+        """``{"memberIds": [...]}`` or ``{"userId" | "email"}`` removes members from the
+        workspace and from its teams; unknown members are a 404 and nothing changes."""
+        workspace = self._workspace(ctx.params["slug"])
+        members = workspace["members"]
+        body = self._body(ctx)
+        if self._is_bulk(body, "memberIds"):
+            ids, _ = self._bulk_target(body, "memberIds", role="none")
+            self._require_members(members, ids, f"workspace {workspace['slug']}")
+        else:
+            fields, _ = self._member_target(body, with_role=False)
+            user_id = _find_member(members, fields)
+            if user_id is None:
+                raise _HTTPError(404, "Member not found")
+            ids = [user_id]
+        for user_id in ids:
+            del members[user_id]
+            for team in workspace["teams"].values():
+                team["members"].pop(user_id, None)
         return _empty()
 
     def _list_teams(self, ctx: _Ctx) -> Response:
@@ -1483,7 +1626,8 @@ class FakeDatawrapperAPI:
 
     def _create_team(self, ctx: _Ctx) -> Response:
         workspace = self._workspace(ctx.params["slug"])
-        fields = _validate_object(self._body(ctx), {"name": _STR, "id": _STR}, required=("name",))
+        spec = {"name": _STR, "id": _STR, "isPrivate": _BOOL, "icon": _OPT_STR}
+        fields = _validate_object(self._body(ctx), spec, required=("name",))
         team_id = fields.get("id") or _slugify(fields["name"])
         if team_id in workspace["teams"]:
             raise _HTTPError(409, "A team with that id already exists")
@@ -1491,8 +1635,12 @@ class FakeDatawrapperAPI:
             "id": team_id,
             "name": fields["name"],
             "workspace": workspace["slug"],
+            "isPrivate": fields.get("isPrivate", False),
+            "icon": fields.get("icon"),
+            "settings": {},
             "createdAt": self._now(),
             "members": {},
+            "secrets": {},
         }
         workspace["teams"][team_id] = team
         return _json_response(201, self._view(team))
@@ -1501,8 +1649,16 @@ class FakeDatawrapperAPI:
         return _json_response(200, self._view(self._team(ctx)))
 
     def _update_team(self, ctx: _Ctx) -> Response:
+        """PATCH a team: name, isPrivate, icon, settings and secrets (merged)."""
         team = self._team(ctx)
-        team.update(_validate_object(self._body(ctx), {"name": _STR}))
+        spec = {
+            "name": _STR,
+            "isPrivate": _BOOL,
+            "icon": _OPT_STR,
+            "settings": _OBJ,
+            "secrets": _OBJ,
+        }
+        self._apply_settings(team, _validate_object(self._body(ctx), spec))
         return _json_response(200, self._view(team))
 
     def _delete_team(self, ctx: _Ctx) -> Response:
@@ -1522,34 +1678,74 @@ class FakeDatawrapperAPI:
         return self._members_response(self._team(ctx)["members"])
 
     def _add_team_member(self, ctx: _Ctx) -> Response:
+        """``{"userIds": [...], "role"?}`` adds workspace members to the team (all or none:
+        404 for users outside the workspace, 409 for users already in the team); the single
+        ``{"userId" | "email", "role"?}`` shape adds one user."""
+        workspace = self._workspace(ctx.params["slug"])
         members = self._team(ctx)["members"]
-        fields, role = self._member_target(self._body(ctx), with_role=False)
-        user = self._resolve_user(fields)
-        if user["id"] in members:
-            raise _HTTPError(409, "The user is already a member of this team")
-        members[user["id"]] = {
-            "id": user["id"],
-            "email": user.get("email"),
-            "role": role or "member",
-        }
+        body = self._body(ctx)
+        if self._is_bulk(body, "userIds"):
+            ids, role = self._bulk_target(body, "userIds", role="optional")
+            self._require_members(workspace["members"], ids, f"workspace {workspace['slug']}")
+            already = [i for i in ids if i in members]
+            if already:
+                raise _HTTPError(
+                    409, f"Already members of this team: user id(s) {_ids_text(already)}"
+                )
+            users = [self.users[i] for i in ids]
+        else:
+            fields, role = self._member_target(body, with_role=False)
+            user = self._resolve_user(fields)
+            if user["id"] in members:
+                raise _HTTPError(409, "The user is already a member of this team")
+            users = [user]
+        for user in users:
+            members[user["id"]] = {
+                "id": user["id"],
+                "email": user.get("email"),
+                "role": role or "member",
+            }
         return _empty()
 
     def _update_team_member(self, ctx: _Ctx) -> Response:
+        """``{"memberIds": [...], "role"}`` sets the team role of those workspace members that
+        are in the team (others are skipped; ids outside the workspace are a 404) and answers
+        with the updated members; the single ``{"userId" | "email", "role"}`` shape changes one."""
+        workspace = self._workspace(ctx.params["slug"])
         members = self._team(ctx)["members"]
-        fields, role = self._member_target(self._body(ctx), with_role=True)
-        user_id = _find_member(members, fields)
-        if user_id is None:
+        body = self._body(ctx)
+        if self._is_bulk(body, "memberIds"):
+            ids, role = self._bulk_target(body, "memberIds", role="required")
+            self._require_members(workspace["members"], ids, f"workspace {workspace['slug']}")
+            for user_id in ids:
+                if user_id in members:
+                    members[user_id]["role"] = role
+            return self._members_response(members, ids)
+        fields, role = self._member_target(body, with_role=True)
+        found = _find_member(members, fields)
+        if found is None:
             raise _HTTPError(404, "Member not found")
-        members[user_id]["role"] = role
-        return _json_response(200, copy.deepcopy(members[user_id]))
+        members[found]["role"] = role
+        return _json_response(200, copy.deepcopy(members[found]))
 
     def _delete_team_member(self, ctx: _Ctx) -> Response:
+        """``{"memberIds": [...]}`` removes those workspace members from the team (ids not in
+        the team are skipped, ids outside the workspace are a 404); the single
+        ``{"userId" | "email"}`` shape removes one member (404 if not in the team)."""
+        workspace = self._workspace(ctx.params["slug"])
         members = self._team(ctx)["members"]
-        fields, _ = self._member_target(self._body(ctx), with_role=False)
-        user_id = _find_member(members, fields)
-        if user_id is None:
+        body = self._body(ctx)
+        if self._is_bulk(body, "memberIds"):
+            ids, _ = self._bulk_target(body, "memberIds", role="none")
+            self._require_members(workspace["members"], ids, f"workspace {workspace['slug']}")
+            for user_id in ids:
+                members.pop(user_id, None)
+            return _empty()
+        fields, _ = self._member_target(body, with_role=False)
+        found = _find_member(members, fields)
+        if found is None:
             raise _HTTPError(404, "Member not found")
-        del members[user_id]
+        del members[found]
         return _empty()
 
     # ------------------------------------------------------------------ auth
@@ -1685,9 +1881,11 @@ class FakeDatawrapperAPI:
             "type": chart["type"],
             "publicUrl": chart["publicUrl"],
             "description": extra.get("description", ""),
+            "byline": extra.get("byline", ""),
             "tags": list(extra.get("tags", [])),
             "attribution": extra.get("attribution", ""),
             "approved": extra.get("approved", False),
+            "forkable": chart["forkable"],
         }
 
     def _river_chart(self, chart_id: str) -> JSON:
@@ -1708,8 +1906,19 @@ class FakeDatawrapperAPI:
         return _json_response(200, self._river_entry(self._river_chart(ctx.params["chart_id"])))
 
     def _update_river(self, ctx: _Ctx) -> Response:
+        """PUT a River entry: description, byline, tags, attribution, approved, and forkable,
+        which sets the chart's own flag (``false`` takes the chart out of the River)."""
         chart = self._river_chart(ctx.params["chart_id"])
-        spec = {"description": _STR, "tags": _STR_LIST, "attribution": _STR, "approved": _BOOL}
+        spec = {
+            "description": _STR,
+            "byline": _STR,
+            "tags": _STR_LIST,
+            "attribution": _STR,
+            "approved": _BOOL,
+            "forkable": _BOOL,
+        }
         fields = _validate_object(self._body(ctx), spec)
+        if "forkable" in fields:
+            chart["forkable"] = fields.pop("forkable")
         self.river.setdefault(chart["id"], {}).update(copy.deepcopy(fields))
         return _json_response(200, self._river_entry(chart))
