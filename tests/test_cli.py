@@ -752,6 +752,40 @@ def test_fake_server_serves_until_ctrl_c(tls: bool) -> None:
     assert "Traceback" not in err
 
 
+def test_fake_server_rate_limit() -> None:
+    """fake-server --rate-limit answers 429 with Retry-After once the burst is spent."""
+    argv = [sys.executable, "-m", "datawrapper", "fake-server", "--rate-limit", "1/min"]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env()
+    )
+    try:
+        banner = read_until(proc, "press Ctrl-C")
+        url = next(line.split()[-1] for line in banner.splitlines() if "listening on" in line)
+        assert "rate limit 0.0166667/s, burst 1" in banner
+        with dw.Datawrapper("fake-token", base_url=url, max_retries=0) as client:
+            client.get_charts()
+            with pytest.raises(dw.RateLimitError) as caught:
+                client.get_charts()
+        assert caught.value.retry_after is not None and caught.value.retry_after > 50
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+
+
+@pytest.mark.parametrize(
+    "argv", [["--port", "70000"], ["--rtt-ms", "-5"], ["--rate-limit", "5", "--burst", "0"]]
+)
+def test_fake_server_refuses_bad_options(cli: Cli, argv: list[str]) -> None:
+    """Out-of-range fake-server options are one error line with exit 2, before listening."""
+    run = cli("fake-server", *argv)
+    assert run.code == 2
+    assert argv[-2] in error_line(run)
+
+
 # --------------------------------------------------------------------------- end to end
 
 

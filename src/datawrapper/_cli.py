@@ -895,26 +895,23 @@ def parse_rate(text: str) -> float:
     return value / 60.0 if (match.group(2) or "s").startswith("m") else value
 
 
-def _rate_limited_app(app: Any, rate: float, burst: int | None) -> Any:
-    try:
-        from .testing._ratelimit import rate_limited  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise CLIError(
-            "--rate-limit needs datawrapper.testing's rate limiter, which this version lacks"
-        ) from None
-    burst_size = burst if burst is not None else max(1, round(rate))
-    return rate_limited(app, rate=rate, burst=burst_size)
-
-
 def cmd_fake_server(args: argparse.Namespace) -> int:
     """Serve the fake Datawrapper API until Ctrl-C (or SIGTERM)."""
-    from .testing import FakeDatawrapperAPI, FakeServer
+    from .testing import FakeDatawrapperAPI, FakeServer, rate_limited
 
     token = args.token
     api = FakeDatawrapperAPI(tokens=[token])
     app: Any = api
+    burst = 0
     if args.rate_limit is not None:
-        app = _rate_limited_app(api, args.rate_limit, args.burst)
+        burst = args.burst if args.burst is not None else max(1, round(args.rate_limit))
+        if burst < 1:
+            raise CLIError(f"--burst must be at least 1, got {burst}")
+        app = rate_limited(api, rate=args.rate_limit, burst=burst)
+    if not 0 <= args.rtt_ms <= 10_000:
+        raise CLIError(f"--rtt-ms must be from 0 to 10000, got {args.rtt_ms:g}")
+    if not 0 <= args.port <= 65535:
+        raise CLIError(f"--port must be from 0 to 65535, got {args.port}")
     server = FakeServer(app, host=args.host, port=args.port, tls=args.tls, rtt=args.rtt_ms / 1000.0)
     try:
         server.start()
@@ -937,7 +934,7 @@ def cmd_fake_server(args: argparse.Namespace) -> int:
         if args.rtt_ms:
             extras.append(f"round trip {args.rtt_ms:g} ms")
         if args.rate_limit is not None:
-            extras.append(f"rate limit {args.rate_limit:g}/s")
+            extras.append(f"rate limit {args.rate_limit:g}/s, burst {burst}")
         if extras:
             _out("  emulating: " + ", ".join(extras))
         _out("use it from your code or tests with:")
@@ -1288,7 +1285,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N/s",
         help="answer 429 with Retry-After above this rate (e.g. 10/s or 600/min)",
     )
-    fake.add_argument("--burst", type=int, metavar="N", help="burst of the rate limit")
+    fake.add_argument(
+        "--burst", type=int, metavar="N", help="burst of the rate limit (default: one second's)"
+    )
     fake.add_argument(
         "--token", default="fake-token", help="the Bearer token it accepts (fake-token)"
     )
