@@ -112,12 +112,17 @@ class OpenTelemetryHook:
             meter = (meter_provider or metrics.get_meter_provider()).get_meter(
                 _INSTRUMENTATION, version
             )
-            self._duration = meter.create_histogram(
-                "http.client.request.duration",
-                unit="s",
-                description="Duration of HTTP client requests.",
-                explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS),
-            )
+            histogram: dict[str, Any] = {
+                "name": "http.client.request.duration",
+                "unit": "s",
+                "description": "Duration of HTTP client requests.",
+            }
+            try:
+                self._duration = meter.create_histogram(
+                    **histogram, explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS)
+                )
+            except TypeError:  # opentelemetry-api before 1.23 has no bucket advice
+                self._duration = meter.create_histogram(**histogram)
 
     def __call__(self, event: Event) -> None:
         """Record the attempt that ``event`` ends (the hook interface)."""
