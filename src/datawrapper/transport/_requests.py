@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 import requests
 import requests.adapters
 from requests import exceptions as rex
+from urllib3 import exceptions as u3
 
 from .._exceptions import (
     ConnectError,
@@ -75,7 +77,9 @@ def map_requests_error(exc: BaseException, request: Request) -> DatawrapperError
 def _map_exceptions(request: Request) -> Iterator[None]:
     try:
         yield
-    except (rex.RequestException, OSError) as exc:
+    except (rex.RequestException, u3.HTTPError, http.client.HTTPException, OSError) as exc:
+        # requests lets some urllib3 errors through unwrapped (HTTPAdapter.send re-raises
+        # the urllib3 HTTPErrors it does not know), so those are caught too.
         # Chain from urllib3's root cause, not from requests' wrapper: the wrapper's text
         # (MaxRetryError) repeats the URL with its query, so a traceback would print
         # token-like query parameters unredacted.
