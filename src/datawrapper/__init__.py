@@ -69,7 +69,9 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._hooks import Event, Hook
+from ._metrics import MetricsCollector, MetricsSnapshot
 from ._operations import DEFAULT_TIMEOUTS, OperationKind, OperationTimeouts
+from ._otel import OpenTelemetryHook
 from ._ratelimit import (
     AdaptiveRateLimiter,
     RateLimiter,
@@ -123,6 +125,8 @@ __all__ = [
     "InvalidRequestError",
     "LineChart",
     "LocatorMap",
+    "MetricsCollector",
+    "MetricsSnapshot",
     "MissingTokenError",
     "MockTransport",
     "MultipleColumnChart",
@@ -131,6 +135,7 @@ __all__ = [
     "MultiplePiesChart",
     "NetworkError",
     "NotFoundError",
+    "OpenTelemetryHook",
     "OperationKind",
     "OperationTimeouts",
     "PartialFailureError",
