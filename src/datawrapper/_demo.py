@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from ._bulk import bulk_map
 from ._client import Datawrapper
-from ._hooks import Event
+from ._metrics import MetricsCollector
 from .testing import FakeDatawrapperAPI, FakeServer, Fault, rate_limited
 from .transport._config import PoolConfig
 
@@ -206,24 +206,6 @@ class _CommunityWay:
         self._check(response)
 
 
-class _Counter:
-    """A hook counting the retries the client took, and those caused by a 429."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.retries = 0
-        self.retries_429 = 0
-        self.final_429 = 0
-
-    def __call__(self, event: Event) -> None:
-        with self.lock:
-            if event.kind == "retry":
-                self.retries += 1
-                self.retries_429 += event.status_code == 429
-            elif event.kind == "error" and event.status_code == 429:
-                self.final_429 += 1
-
-
 def _run_jobs(
     job: Callable[[int], None],
     charts: int,
@@ -305,7 +287,7 @@ def run_demo(
         for kind, threads in plans:
             stage.reset()
             mode = "serial" if threads == 1 else f"{threads} threads"
-            counter = _Counter()
+            metrics = MetricsCollector()
             client: Datawrapper | None = None
             community: _CommunityWay | None = None
             job: Callable[[int], None]
@@ -322,7 +304,7 @@ def run_demo(
                     transport=backend,
                     verify=verify,
                     pool=PoolConfig(max_connections=size, max_keepalive_connections=size),
-                    hooks=[counter],
+                    hooks=[metrics],
                     max_retries=max_retries,
                 )
                 job = _ours_job(client)
@@ -336,6 +318,7 @@ def run_demo(
                     client.close()
             wall = time.perf_counter() - started
             server = stage.server
+            snap = metrics.snapshot()
             rows.append(
                 DemoRow(
                     client=label,
@@ -343,9 +326,11 @@ def run_demo(
                     wall=wall,
                     requests=server.requests_received,
                     connections=server.connections_opened,
-                    retries=counter.retries,
-                    absorbed_429=counter.retries_429,
-                    refused_429=(community.refused_429 if community else counter.final_429),
+                    retries=snap.retries,
+                    absorbed_429=snap.retries_by_cause.get("429", 0),
+                    refused_429=(
+                        community.refused_429 if community else snap.errors.get("RateLimitError", 0)
+                    ),
                     failures=failures,
                     charts=charts,
                 )
