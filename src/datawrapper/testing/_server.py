@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._exceptions import TransportError
+from .._redact import redact_url
 from ..transport._models import Headers, Request, Response
 from ._faults import (
     App,
@@ -210,6 +211,7 @@ class FakeServer:
         self._requests_received = 0
         self._open = 0
         self._max_open = 0
+        self._counted_closed: set[int] = set()
         self._received: list[ReceivedRequest] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -420,7 +422,8 @@ class FakeServer:
                     daemon=True,
                 )
                 self._connections[conn_id] = (sock, thread)
-            thread.start()
+                # Started under the lock, so stop() never sees a registered, unstarted thread.
+                thread.start()
 
     def _serve_connection(self, sock: socket.socket, conn_id: int) -> None:
         try:
@@ -445,8 +448,23 @@ class FakeServer:
                 sock.close()
             with self._cond:
                 self._connections.pop(conn_id, None)
-                self._open -= 1
-                self._cond.notify_all()
+            self._count_closed(conn_id, final=True)
+
+    def _count_closed(self, conn_id: int, *, final: bool = False) -> None:
+        """Count connection ``conn_id`` as closed, once, as soon as its socket is closed.
+
+        A fault closes the socket before the connection's thread ends (``final=False``); the
+        thread's end (``final=True``) then only forgets the id.
+        """
+        with self._cond:
+            if conn_id in self._counted_closed:
+                if final:
+                    self._counted_closed.discard(conn_id)
+                return
+            if not final:
+                self._counted_closed.add(conn_id)
+            self._open -= 1
+            self._cond.notify_all()
 
     def _record(self, received: ReceivedRequest) -> None:
         with self._cond:
@@ -744,7 +762,7 @@ class _Connection:
             logger.debug(
                 "fake server: %s %s on connection %d: %s",
                 received.method,
-                received.target,
+                redact_url(received.target),
                 self.conn_id,
                 fault.describe(),
             )
@@ -799,6 +817,7 @@ class _Connection:
         if fault.kind == "reset":
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.sock.close()
+            self.server._count_closed(self.conn_id)
             return
         if fault.kind == "close_after_headers":
             length = max(len(response.content), 1)
@@ -811,3 +830,4 @@ class _Connection:
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_WR)
         self.sock.close()
+        self.server._count_closed(self.conn_id)
