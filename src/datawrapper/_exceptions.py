@@ -220,6 +220,9 @@ class FailedRequestError(DatawrapperError):
         self.response = response
         self.status_code = response.status_code
         self.retry_after = retry_after
+        #: True when a non-idempotent request (POST) got a status that may mean the server
+        #: acted on it (a 5xx): it was not retried, and whether it took effect is unknown.
+        self.outcome_unknown = False
         self.attempts: tuple[Attempt, ...] = tuple(attempts)
         body = parse_error_body(response.content, response.headers.get("content-type", ""))
         self.error: str = redact_text(body.get("error") or response.reason_phrase)

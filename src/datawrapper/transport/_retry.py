@@ -400,6 +400,7 @@ class RetryEngine:
                 error = error_for_response(
                     response, retry_after=decision.retry_after, attempts=attempts
                 )
+                error.outcome_unknown = decision.outcome_unknown
                 if decision.reason and status in self.policy.retry_on:
                     error.args = (f"{error.message} [{decision.reason}]",)
                 self._final(hooks, debug, request, safe_url, path, number, backend, elapsed, error)
