@@ -83,16 +83,18 @@ def machine() -> dict[str, Any]:
 
 def run_wan_section(args: argparse.Namespace) -> dict[str, Any]:
     rtt = args.rtt_ms / 1000
+    # concurrent runs take ~1/6 of a serial one: give them more runs for steadier medians
+    conc_runs = max(args.runs, args.conc_runs)
     plan = [
-        ("create", args.n, 1, SERIAL_FLAVOURS),
-        ("create", args.n, args.workers, SERIAL_FLAVOURS),
-        ("mixed", args.mixed_n, 1, SERIAL_FLAVOURS),
-        ("mixed", args.mixed_n, args.workers, SERIAL_FLAVOURS),
+        ("create", args.n, 1, SERIAL_FLAVOURS, args.runs),
+        ("create", args.n, args.workers, SERIAL_FLAVOURS, conc_runs),
+        ("mixed", args.mixed_n, 1, SERIAL_FLAVOURS, args.runs),
+        ("mixed", args.mixed_n, args.workers, SERIAL_FLAVOURS, conc_runs),
     ]
     with WanTestBed(rtt=rtt) as bed:
         check = wan.self_check(bed)
         log(wan.format_self_check(check))
-        measurements = wan.run_wan(bed, plan=plan, runs=args.runs, log=log)
+        measurements = wan.run_wan(bed, plan=plan, log=log)
     rows = []
     for m in measurements:
         rows.append(
@@ -106,6 +108,7 @@ def run_wan_section(args: argparse.Namespace) -> dict[str, Any]:
                 "walls": m.walls,
                 "connections": m.conns,
                 "bound_s": m.n * CALLS[m.workload] * rtt / m.workers,
+                "runs": len(m.walls),
             }
         )
     return {"rtt_ms": args.rtt_ms, "runs": args.runs, "self_check": check, "rows": rows}
@@ -167,6 +170,10 @@ def wan_tables(data: dict[str, Any], workload: str) -> list[str]:
     by = {(r["flavour"], r["workers"]): r for r in rows}
     base = by.get(("baseline", 1))
     n, requests = rows[0]["n"], rows[0]["requests"]
+    counts = sorted({(r["workers"], r["runs"]) for r in rows})
+    runs_text = ", ".join(
+        f"{runs} ({'serial' if workers == 1 else f'{workers} workers'})" for workers, runs in counts
+    )
     title = {
         "create": "Chart creation (create + upload ~2 KB CSV = 2 requests per chart)",
         "mixed": "Mixed workload (create, upload, publish, export PNG = 4 requests per chart)",
@@ -175,7 +182,7 @@ def wan_tables(data: dict[str, Any], workload: str) -> list[str]:
         f"### {title}",
         "",
         f"N = {n} charts ({requests} requests), RTT {data['rtt_ms']:g} ms, median of "
-        f"{data['runs']} interleaved run(s). *Speed-up* is the baseline's wall time divided by "
+        f"{runs_text} interleaved runs. *Speed-up* is the baseline's wall time divided by "
         "the row's; *vs bound* is the row's wall time divided by the physical bound "
         "N x calls x RTT (/ workers); *vs raw* compares our client with the raw pooled "
         "library it wraps, run the same way.",
@@ -409,8 +416,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: small N, one run")
     parser.add_argument("--rtt-ms", type=float, default=50.0, help="emulated round trip (50)")
     parser.add_argument("--n", type=int, default=None, help="charts per creation run (100)")
-    parser.add_argument("--mixed-n", type=int, default=None, help="charts per mixed run (20)")
-    parser.add_argument("--runs", type=int, default=None, help="interleaved runs (3)")
+    parser.add_argument("--mixed-n", type=int, default=None, help="charts per mixed run (16)")
+    parser.add_argument("--runs", type=int, default=None, help="interleaved serial runs (3)")
+    parser.add_argument(
+        "--conc-runs", type=int, default=None, help="interleaved concurrent runs (5)"
+    )
     parser.add_argument("--workers", type=int, default=8, help="threads when concurrent (8)")
     parser.add_argument("--cpu-m", type=int, default=None, help="calls per RTT-0 block (300)")
     parser.add_argument("--cpu-runs", type=int, default=None, help="RTT-0 blocks (15)")
@@ -422,9 +432,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", default=None, help="also write the raw results as JSON here")
     args = parser.parse_args(argv)
     defaults = (
-        {"n": 10, "mixed_n": 4, "runs": 1, "cpu_m": 100, "cpu_runs": 2, "mem_n": 100}
+        {"n": 16, "mixed_n": 8, "runs": 1, "conc_runs": 1, "cpu_m": 100, "cpu_runs": 2}
+        | {"mem_n": 100}
         if args.quick
-        else {"n": 100, "mixed_n": 20, "runs": 3, "cpu_m": 300, "cpu_runs": 15, "mem_n": 1000}
+        else {"n": 100, "mixed_n": 16, "runs": 3, "conc_runs": 5, "cpu_m": 300, "cpu_runs": 15}
+        | {"mem_n": 1000}
     )
     for key, value in defaults.items():
         if getattr(args, key) is None:
@@ -448,7 +460,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
     }
     if "wan" in sections:
-        log(f"== WAN: RTT {args.rtt_ms:g} ms, N={args.n}, mixed N={args.mixed_n}, runs={args.runs}")
+        log(
+            f"== WAN: RTT {args.rtt_ms:g} ms, N={args.n}, mixed N={args.mixed_n}, "
+            f"runs={args.runs} serial / {max(args.runs, args.conc_runs)} concurrent"
+        )
         results["wan"] = run_wan_section(args)
     if "cpu" in sections:
         log(f"== CPU at RTT 0: {args.cpu_runs} blocks of {args.cpu_m} calls per flavour")

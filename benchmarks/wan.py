@@ -128,20 +128,26 @@ def _measure_once(
 def run_wan(
     bed: WanTestBed,
     *,
-    plan: list[tuple[str, int, int, list[str]]],
-    runs: int,
+    plan: list[tuple[str, int, int, list[str], int]],
     log: Callable[[str], None] = print,
 ) -> list[Measurement]:
-    """Measure every (workload, n, workers, flavours) of ``plan`` ``runs`` times, interleaved."""
+    """Measure every ``(workload, n, workers, flavours, runs)`` of ``plan``, interleaved.
+
+    Round r visits every entry that wants more than r runs, and within an entry every
+    flavour, in an order rotated by r, so slow drift of the machine hits all alike.
+    """
     results: dict[tuple[str, str, int], Measurement] = {}
-    for workload, n, workers, flavours in plan:
+    for workload, n, workers, flavours, _ in plan:
         for flavour in flavours:
             results[(workload, flavour, workers)] = Measurement(workload, flavour, workers, n)
     # warm-up: imports, TLS contexts, lazy initialisation; not measured
     for flavour in FLAVOURS:
         _measure_once(bed, flavour, "mixed", 1, 1)
-    for run in range(runs):
-        for workload, n, workers, flavours in plan:
+    rounds = max(entry[4] for entry in plan)
+    for run in range(rounds):
+        for workload, n, workers, flavours, runs in plan:
+            if run >= runs:
+                continue
             shift = run % len(flavours)
             for flavour in flavours[shift:] + flavours[:shift]:
                 wall, conns = _measure_once(bed, flavour, workload, n, workers)

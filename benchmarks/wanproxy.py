@@ -31,26 +31,11 @@ __all__ = ["LatencyProxy"]
 
 _POLL = 0.2
 _CHUNK = 65536
-_SPIN = 0.0004
 
 
 def _nodelay(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-def _sleep_until(due: float) -> None:
-    """Sleep until ``due`` (monotonic): a kernel sleep, then a short spin for precision.
-
-    A plain ``time.sleep`` overshoots by 0.1-1 ms on a virtual machine (timer slack, waking
-    an idle CPU); the last ``_SPIN`` seconds are spent yielding instead, which lands within
-    tens of microseconds.
-    """
-    wait = due - time.monotonic()
-    if wait > _SPIN:
-        time.sleep(wait - _SPIN)
-    while time.monotonic() < due:
-        time.sleep(0)
 
 
 class _Direction:
@@ -93,7 +78,9 @@ class _Direction:
                 while not self.queue:
                     self.cond.wait()
                 due, data = self.queue.popleft()
-            _sleep_until(due)
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             if data is None:
                 with contextlib.suppress(OSError):
                     self.dst.shutdown(socket.SHUT_WR)
