@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import signal
 import socket
@@ -659,6 +660,36 @@ def last_records_tolerant(path: Path) -> dict[str, dict[str, object]]:
             continue
         records[record["file"]] = record
     return records
+
+
+def test_bulk_progress_bar(cli: Cli, env: FakeServer, tmp_path: Path) -> None:
+    """--progress draws a bar on stderr that reaches the number of files."""
+    directory = csv_dir(tmp_path, 3)
+    run = cli("bulk", str(directory), "--progress")
+    assert run.code == 0, run.err
+    assert "3/3" in run.err
+    assert "3/3" not in run.out
+
+
+def test_progress_without_tqdm(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without tqdm the progress is a counter line that also counts failures."""
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
+    with _cli.Progress(2, "charts", enabled=True) as progress:
+        progress.update()
+        progress.update(failed=True)
+    err = capsys.readouterr().err
+    assert err.endswith("charts: 2/2, 1 failed\n")
+
+
+def test_verbose_logging_is_undone_after_the_command(cli: Cli, env: FakeServer) -> None:
+    """--verbose adds its handler and level for one command only."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    assert cli("-v", "charts", "list").code == 0
+    assert root.handlers == handlers
+    assert root.level == level
 
 
 @pytest.mark.parametrize("make", ["missing", "no-csv"])
