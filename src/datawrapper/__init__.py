@@ -7,6 +7,14 @@
 
 from __future__ import annotations
 
+from ._bulk import (
+    BulkCancelledError,
+    BulkError,
+    BulkResult,
+    ItemResult,
+    PoolSizeWarning,
+    bulk_map,
+)
 from ._charts import (
     CHART_CLASSES,
     AreaChart,
@@ -102,6 +110,9 @@ __all__ = [
     "Attempt",
     "AuthenticationError",
     "BarChart",
+    "BulkCancelledError",
+    "BulkError",
+    "BulkResult",
     "BulletBarChart",
     "Chart",
     "ChartList",
@@ -123,6 +134,7 @@ __all__ = [
     "Headers",
     "Hook",
     "InvalidRequestError",
+    "ItemResult",
     "LineChart",
     "LocatorMap",
     "MetricsCollector",
@@ -141,6 +153,7 @@ __all__ = [
     "PartialFailureError",
     "PieChart",
     "PoolConfig",
+    "PoolSizeWarning",
     "PoolTimeout",
     "RangePlot",
     "RateLimitError",
@@ -170,6 +183,7 @@ __all__ = [
     "WriteError",
     "WriteTimeout",
     "__version__",
+    "bulk_map",
     "chart_class_for",
     "get_chart",
     "get_default_client",

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, Literal, SupportsIndex, TypeVar, overload
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 from ._data import csv_from_data, json_from_data, to_dataframe
@@ -31,6 +31,12 @@ from .transport._base import Transport, VerifyTypes, create_transport
 from .transport._config import PoolConfig, RetryPolicy, Timeout
 from .transport._models import Headers, Request, Response
 from .transport._retry import RetryEngine
+
+if TYPE_CHECKING:
+    from ._bulk import BulkResult
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 __all__ = ["DEFAULT_BASE_URL", "EXPORT_FORMATS", "ChartList", "Datawrapper", "check_chart_id"]
 
@@ -343,6 +349,36 @@ class Datawrapper:
         if parts.query or parts.fragment:
             raise InvalidRequestError("base_url must not have a query or fragment")
         return url.rstrip("/")
+
+    def map(
+        self,
+        fn: Callable[[_T], _R],
+        items: Iterable[_T],
+        *,
+        max_workers: int | None = None,
+        progress: bool | Callable[[int, int | None], None] = False,
+        return_exceptions: bool = True,
+        max_pause: float | None = None,
+    ) -> BulkResult[_T, _R]:
+        """Run ``fn(item)`` for every item on threads sharing this client's connection pool.
+
+        Results come back in input order with each item's error collected (see
+        :func:`datawrapper._bulk.bulk_map` for every option); when a 429 outlasts the retries,
+        all workers pause together. Example::
+
+            results = client.map(lambda df: client.create_chart("t", data=df), frames)
+        """
+        from ._bulk import bulk_map
+
+        return bulk_map(
+            self,
+            fn,
+            items,
+            max_workers=max_workers,
+            progress=progress,
+            return_exceptions=return_exceptions,
+            max_pause=max_pause,
+        )
 
     def close(self) -> None:
         """Close the transport's pooled connections (when the client created it). Idempotent."""
