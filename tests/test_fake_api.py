@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -583,6 +584,44 @@ def test_folders_crud(api: FakeDatawrapperAPI) -> None:
     assert missing_name["details"] == [{"path": "name", "type": "any.required"}]
 
 
+def test_folder_owner_moves_with_user_id_and_team_id(api: FakeDatawrapperAPI) -> None:
+    """PATCH userId (an int) makes a folder the user's own; a non-null teamId makes it the team's."""
+    folder = call(api, "POST", "/folders", {"name": "Mine"}).json()
+    assert (folder["userId"], folder["teamId"]) == (1, None)
+    to_team = call(api, "PATCH", f"/folders/{folder['id']}", {"teamId": "graphics"})
+    assert (to_team.json()["userId"], to_team.json()["teamId"]) == (None, "graphics")
+    back = call(api, "PATCH", f"/folders/{folder['id']}", {"userId": 1})
+    assert back.status_code == 200
+    assert (back.json()["userId"], back.json()["teamId"]) == (1, None)
+    assert (api.folders[folder["id"]]["userId"], api.folders[folder["id"]]["teamId"]) == (1, None)
+    renamed = call(api, "PATCH", f"/folders/{folder['id']}", {"name": "Still mine"}).json()
+    assert (renamed["userId"], renamed["teamId"]) == (1, None)
+    team_folder = call(api, "POST", "/folders", {"name": "Shared", "teamId": "graphics"}).json()
+    released = call(api, "PATCH", f"/folders/{team_folder['id']}", {"teamId": None}).json()
+    assert (released["userId"], released["teamId"]) == (1, None)
+    assert_boom(call(api, "PATCH", f"/folders/{folder['id']}", {"userId": 99}), 404)
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "error_type"),
+    [
+        ({"userId": "1"}, "userId", "number.base"),
+        ({"userId": True}, "userId", "number.base"),
+        ({"userId": None}, "userId", "number.base"),
+        ({"userId": 1, "teamId": "graphics"}, "userId", "object.nand"),
+    ],
+)
+def test_folder_user_id_is_validated(
+    api: FakeDatawrapperAPI, body: dict[str, Any], path: str, error_type: str
+) -> None:
+    """A non-integer userId, or one sent with a non-null teamId, is a 400 and changes nothing."""
+    folder = call(api, "POST", "/folders", {"name": "Mine"}).json()
+    error = assert_boom(call(api, "PATCH", f"/folders/{folder['id']}", body), 400)
+    assert error["type"] == "validation-error"
+    assert error["details"] == [{"path": path, "type": error_type}]
+    assert api.folders[folder["id"]] == folder
+
+
 # --------------------------------------------------------------------------- other routes
 
 
@@ -688,6 +727,239 @@ def test_workspaces_and_teams(api: FakeDatawrapperAPI) -> None:
     assert_boom(call(api, "GET", "/workspaces/newsroom"), 404)
 
 
+def new_workspace(api: FakeDatawrapperAPI) -> None:
+    """Create workspace ``newsroom`` (owner: user 1) with user 2 as member and team ``graphics``."""
+    assert call(api, "POST", "/workspaces", {"name": "Newsroom"}).status_code == 201
+    invite = {"email": "two@example.com", "role": "member"}
+    assert call(api, "PATCH", "/workspaces/newsroom/members", invite).json()["id"] == 2
+    assert call(api, "POST", "/workspaces/newsroom/teams", {"name": "Graphics"}).status_code == 201
+
+
+def roles(api: FakeDatawrapperAPI, path: str) -> dict[int, str]:
+    """The members listed at ``path`` as id -> role."""
+    return {m["id"]: m["role"] for m in call(api, "GET", path).json()["list"]}
+
+
+WS_MEMBERS = "/workspaces/newsroom/members"
+TEAM_MEMBERS = "/workspaces/newsroom/teams/graphics/members"
+
+
+def test_workspace_member_lists(api: FakeDatawrapperAPI) -> None:
+    """PATCH/DELETE with memberIds change or remove several workspace members, all or none."""
+    new_workspace(api)
+    updated = call(api, "PATCH", WS_MEMBERS, {"memberIds": [1, 2], "role": "manager"})
+    assert updated.status_code == 200
+    assert updated.json() == {
+        "list": [
+            {"id": 1, "email": "test@example.com", "role": "manager"},
+            {"id": 2, "email": "two@example.com", "role": "manager"},
+        ],
+        "total": 2,
+    }
+    call(api, "PATCH", WS_MEMBERS, {"memberIds": [2, 2], "role": "admin"})
+    assert roles(api, WS_MEMBERS) == {1: "manager", 2: "admin"}
+    missing = assert_boom(
+        call(api, "PATCH", WS_MEMBERS, {"memberIds": [1, 99], "role": "member"}), 404
+    )
+    assert "99" in missing["message"]
+    assert roles(api, WS_MEMBERS) == {1: "manager", 2: "admin"}
+    assert_boom(call(api, "DELETE", WS_MEMBERS, {"memberIds": [2, 99]}), 404)
+    assert set(roles(api, WS_MEMBERS)) == {1, 2}
+    call(api, "POST", TEAM_MEMBERS, {"userIds": [2]})
+    assert call(api, "DELETE", WS_MEMBERS, {"memberIds": [2]}).status_code == 204
+    assert roles(api, WS_MEMBERS) == {1: "manager"}
+    assert roles(api, TEAM_MEMBERS) == {}
+
+
+def test_team_member_lists(api: FakeDatawrapperAPI) -> None:
+    """userIds add workspace members to a team; memberIds change or remove team members."""
+    new_workspace(api)
+    added = call(api, "POST", TEAM_MEMBERS, {"userIds": [1, 2], "role": "manager"})
+    assert added.status_code == 204
+    assert roles(api, TEAM_MEMBERS) == {1: "manager", 2: "manager"}
+    assert_boom(call(api, "POST", TEAM_MEMBERS, {"userIds": [2]}), 409)
+    outsider = api.users[1] | {"id": 3, "email": "three@example.com"}
+    api.users[3] = outsider
+    assert "3" in assert_boom(call(api, "POST", TEAM_MEMBERS, {"userIds": [3]}), 404)["message"]
+    assert set(roles(api, TEAM_MEMBERS)) == {1, 2}
+
+    patched = call(api, "PATCH", TEAM_MEMBERS, {"memberIds": [2], "role": "member"})
+    assert patched.json() == {
+        "list": [{"id": 2, "email": "two@example.com", "role": "member"}],
+        "total": 1,
+    }
+    assert roles(api, TEAM_MEMBERS) == {1: "manager", 2: "member"}
+    assert_boom(call(api, "PATCH", TEAM_MEMBERS, {"memberIds": [2, 3], "role": "manager"}), 404)
+    assert roles(api, TEAM_MEMBERS) == {1: "manager", 2: "member"}
+
+    assert call(api, "DELETE", TEAM_MEMBERS, {"memberIds": [1]}).status_code == 204
+    assert roles(api, TEAM_MEMBERS) == {2: "member"}
+    # Workspace members outside the team are skipped by PATCH and DELETE, not refused.
+    skipped = call(api, "PATCH", TEAM_MEMBERS, {"memberIds": [1], "role": "manager"})
+    assert skipped.json() == {"list": [], "total": 0}
+    assert call(api, "DELETE", TEAM_MEMBERS, {"memberIds": [1]}).status_code == 204
+    assert roles(api, TEAM_MEMBERS) == {2: "member"}
+    assert roles(api, WS_MEMBERS) == {1: "owner", 2: "member"}
+    added_default = call(api, "POST", TEAM_MEMBERS, {"userIds": [1]})
+    assert added_default.status_code == 204
+    assert roles(api, TEAM_MEMBERS) == {2: "member", 1: "member"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "detail"),
+    [
+        ("PATCH", WS_MEMBERS, {"memberIds": "1", "role": "admin"}, ("memberIds", "array.base")),
+        ("PATCH", WS_MEMBERS, {"memberIds": None, "role": "admin"}, ("memberIds", "array.base")),
+        ("PATCH", WS_MEMBERS, {"memberIds": [], "role": "admin"}, ("memberIds", "array.min")),
+        (
+            "PATCH",
+            WS_MEMBERS,
+            {"memberIds": [1, "2"], "role": "admin"},
+            ("memberIds.1", "number.base"),
+        ),
+        (
+            "PATCH",
+            WS_MEMBERS,
+            {"memberIds": [True], "role": "admin"},
+            ("memberIds.0", "number.base"),
+        ),
+        (
+            "PATCH",
+            WS_MEMBERS,
+            {"memberIds": [1.5], "role": "admin"},
+            ("memberIds.0", "number.base"),
+        ),
+        ("PATCH", WS_MEMBERS, {"memberIds": [0], "role": "admin"}, ("memberIds.0", "number.min")),
+        ("PATCH", WS_MEMBERS, {"memberIds": [1]}, ("role", "any.required")),
+        ("PATCH", WS_MEMBERS, {"memberIds": [1], "role": 3}, ("role", "string.base")),
+        ("PATCH", WS_MEMBERS, {"memberIds": [1], "role": "king"}, ("role", "any.only")),
+        (
+            "PATCH",
+            WS_MEMBERS,
+            {"memberIds": [1], "role": "admin", "userId": 1},
+            ("userId", "object.unknown"),
+        ),
+        ("DELETE", WS_MEMBERS, {"memberIds": [1], "role": "admin"}, ("role", "object.unknown")),
+        ("DELETE", WS_MEMBERS, {"memberIds": {"id": 1}}, ("memberIds", "array.base")),
+        ("POST", TEAM_MEMBERS, {"userIds": []}, ("userIds", "array.min")),
+        ("POST", TEAM_MEMBERS, {"userIds": ["1"]}, ("userIds.0", "number.base")),
+        ("POST", TEAM_MEMBERS, {"userIds": [1], "role": None}, ("role", "string.base")),
+        ("POST", TEAM_MEMBERS, {"userIds": [1], "memberIds": [1]}, ("memberIds", "object.unknown")),
+        ("POST", TEAM_MEMBERS, {"memberIds": [1]}, ("memberIds", "object.unknown")),
+        ("PATCH", TEAM_MEMBERS, {"memberIds": [1], "role": False}, ("role", "string.base")),
+        (
+            "PATCH",
+            TEAM_MEMBERS,
+            {"memberIds": [1, [2]], "role": "member"},
+            ("memberIds.1", "number.base"),
+        ),
+        ("DELETE", TEAM_MEMBERS, {"memberIds": "all"}, ("memberIds", "array.base")),
+    ],
+)
+def test_member_list_bodies_are_validated(
+    api: FakeDatawrapperAPI, method: str, path: str, body: dict[str, Any], detail: tuple[str, str]
+) -> None:
+    """A member-list body with a wrong type or field is a 400 naming it, and changes nothing."""
+    new_workspace(api)
+    call(api, "POST", TEAM_MEMBERS, {"userIds": [1]})
+    before = (roles(api, WS_MEMBERS), roles(api, TEAM_MEMBERS))
+    error = assert_boom(call(api, method, path, body), 400)
+    assert error["type"] == "validation-error"
+    assert error["details"] == [{"path": detail[0], "type": detail[1]}]
+    assert f'"{detail[0]}"' in error["message"]
+    assert (roles(api, WS_MEMBERS), roles(api, TEAM_MEMBERS)) == before
+
+
+def test_team_privacy_icon_and_settings(api: FakeDatawrapperAPI) -> None:
+    """Teams take isPrivate and icon on create, and isPrivate, icon, settings, secrets on PATCH."""
+    new_workspace(api)
+    plain = call(api, "GET", "/workspaces/newsroom/teams/graphics").json()
+    assert (plain["isPrivate"], plain["icon"], plain["settings"]) == (False, None, {})
+    body = {"name": "Private", "isPrivate": True, "icon": "star"}
+    created = call(api, "POST", "/workspaces/newsroom/teams", body)
+    assert created.status_code == 201
+    assert (created.json()["isPrivate"], created.json()["icon"]) == (True, "star")
+    path = "/workspaces/newsroom/teams/private"
+    assert call(api, "PATCH", path, {"isPrivate": False}).json()["isPrivate"] is False
+    call(api, "PATCH", path, {"settings": {"a": {"b": 1}}, "secrets": {"key": "s3cret"}})
+    changed = call(api, "PATCH", path, {"settings": {"a": {"c": 2}}, "icon": "moon"}).json()
+    assert changed["settings"] == {"a": {"b": 1, "c": 2}}
+    assert changed["icon"] == "moon"
+    assert "secrets" not in changed
+    assert "s3cret" not in call(api, "GET", path).content.decode()
+    assert api.workspaces["newsroom"]["teams"]["private"]["secrets"] == {"key": "s3cret"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "detail"),
+    [
+        (
+            "POST",
+            "/workspaces/newsroom/teams",
+            {"name": "T", "isPrivate": "true"},
+            ("isPrivate", "boolean.base"),
+        ),
+        ("POST", "/workspaces/newsroom/teams", {"name": "T", "icon": 5}, ("icon", "string.base")),
+        (
+            "PATCH",
+            "/workspaces/newsroom/teams/graphics",
+            {"isPrivate": 1},
+            ("isPrivate", "boolean.base"),
+        ),
+        (
+            "PATCH",
+            "/workspaces/newsroom/teams/graphics",
+            {"settings": []},
+            ("settings", "object.base"),
+        ),
+        (
+            "PATCH",
+            "/workspaces/newsroom/teams/graphics",
+            {"secrets": "x"},
+            ("secrets", "object.base"),
+        ),
+        ("PATCH", "/workspaces/newsroom", {"color": 255}, ("color", "string.base")),
+        ("PATCH", "/workspaces/newsroom", {"settings": "dark"}, ("settings", "object.base")),
+        ("PATCH", "/workspaces/newsroom", {"secrets": ["k"]}, ("secrets", "object.base")),
+        ("PATCH", "/workspaces/newsroom", {"slug": "Bad Slug"}, ("slug", "string.pattern.base")),
+        ("PATCH", "/workspaces/newsroom", {"isPrivate": True}, ("isPrivate", "object.unknown")),
+    ],
+)
+def test_team_and_workspace_fields_are_validated(
+    api: FakeDatawrapperAPI, method: str, path: str, body: dict[str, Any], detail: tuple[str, str]
+) -> None:
+    """Wrong-typed team and workspace fields are a 400 naming the field, and change nothing."""
+    new_workspace(api)
+    before = copy.deepcopy(api.workspaces)
+    error = assert_boom(call(api, method, path, body), 400)
+    assert error["details"] == [{"path": detail[0], "type": detail[1]}]
+    assert api.workspaces == before
+
+
+def test_workspace_color_settings_secrets_and_slug(api: FakeDatawrapperAPI) -> None:
+    """PATCH a workspace's color, settings (merged), write-only secrets, and slug (a rename)."""
+    new_workspace(api)
+    body = {"color": "#ff0000", "settings": {"a": 1}, "secrets": {"token": "s3cret"}}
+    patched = call(api, "PATCH", "/workspaces/newsroom", body)
+    assert patched.status_code == 200
+    assert (patched.json()["color"], patched.json()["settings"]) == ("#ff0000", {"a": 1})
+    assert "secrets" not in patched.json()
+    merged = call(api, "PATCH", "/workspaces/newsroom", {"settings": {"b": {"c": 2}}}).json()
+    assert merged["settings"] == {"a": 1, "b": {"c": 2}}
+    assert merged["color"] == "#ff0000"
+    assert "s3cret" not in call(api, "GET", "/workspaces").content.decode()
+    assert api.workspaces["newsroom"]["secrets"] == {"token": "s3cret"}
+
+    call(api, "POST", "/workspaces", {"name": "Desk"})
+    assert_boom(call(api, "PATCH", "/workspaces/newsroom", {"slug": "desk"}), 409)
+    renamed = call(api, "PATCH", "/workspaces/newsroom", {"slug": "news-desk"}).json()
+    assert renamed["slug"] == "news-desk"
+    assert_boom(call(api, "GET", "/workspaces/newsroom"), 404)
+    team = call(api, "GET", "/workspaces/news-desk/teams/graphics").json()
+    assert team["workspace"] == "news-desk"
+    assert roles(api, "/workspaces/news-desk/members") == {1: "owner", 2: "member"}
+
+
 def test_api_tokens(api: FakeDatawrapperAPI) -> None:
     """Created API tokens authenticate until deleted; scopes are validated."""
     scopes = call(api, "GET", "/auth/token-scopes").json()
@@ -743,6 +1015,29 @@ def test_river(api: FakeDatawrapperAPI) -> None:
     assert updated.json()["tags"] == ["a"]
     assert call(api, "GET", f"/river/{chart_id}").json()["description"] == "Nice"
     assert_boom(call(api, "GET", f"/river/{hidden}"), 404)
+
+
+def test_river_byline_and_forkable(api: FakeDatawrapperAPI) -> None:
+    """PUT /river takes byline and forkable (a boolean); forkable false takes the chart out."""
+    chart_id = create(api, forkable=True, title="Share me")["id"]
+    body = {"description": "About", "byline": "By me", "tags": ["t"], "forkable": True}
+    updated = call(api, "PUT", f"/river/{chart_id}", body)
+    assert updated.status_code == 200
+    entry = call(api, "GET", f"/river/{chart_id}").json()
+    assert (entry["byline"], entry["description"], entry["forkable"]) == ("By me", "About", True)
+    for bad, detail in (
+        ({"forkable": "true"}, ("forkable", "boolean.base")),
+        ({"byline": 1}, ("byline", "string.base")),
+        ({"tags": "t"}, ("tags", "array.base")),
+    ):
+        error = assert_boom(call(api, "PUT", f"/river/{chart_id}", bad), 400)
+        assert error["details"] == [{"path": detail[0], "type": detail[1]}]
+    assert call(api, "GET", f"/river/{chart_id}").json() == entry
+    gone = call(api, "PUT", f"/river/{chart_id}", {"forkable": False})
+    assert gone.json()["forkable"] is False
+    assert api.charts[chart_id]["forkable"] is False
+    assert_boom(call(api, "GET", f"/river/{chart_id}"), 404)
+    assert call(api, "GET", "/river").json()["total"] == 0
 
 
 # --------------------------------------------------------------------------- concurrency, reset

@@ -1692,7 +1692,7 @@ class FakeDatawrapperAPI:
                 raise _HTTPError(
                     409, f"Already members of this team: user id(s) {_ids_text(already)}"
                 )
-            users = [self.users[i] for i in ids]
+            users = [workspace["members"][i] for i in ids]
         else:
             fields, role = self._member_target(body, with_role=False)
             user = self._resolve_user(fields)
