@@ -88,23 +88,11 @@ def new_chart(client: Datawrapper, **kwargs: Any) -> str:
     return chart_id
 
 
-# The community client (and the API reference it follows) sends member lists: memberIds and
-# userIds arrays, isPrivate/icon for teams, settings/secrets/color for workspaces, byline and
-# forkable for the River, userId for folders. The fake API rejects these fields with a 400
-# (reported as a fake bug), so those tests check the wire format in a ``finally`` and are
-# strict xfails on the fake's answer: they start passing (and must be un-marked) once the
-# fake accepts the bodies.
-FAKE_BODY_GAP = pytest.mark.xfail(
-    raises=FailedRequestError,
-    strict=True,
-    reason="FakeDatawrapperAPI rejects the community client's member-list/team bodies (400)",
-)
-
-
 # --------------------------------------------------------------------------- coverage guard
 
 TESTED_METHODS = frozenset(
     [
+        "map",
         "get",
         "post",
         "patch",
@@ -209,7 +197,7 @@ def test_every_public_method_is_listed_as_tested() -> None:
 
 def test_every_api_method_takes_a_per_call_timeout() -> None:
     """Every API method accepts timeout= (keyword) for one call."""
-    infrastructure = {"request", "send", "timeout_for", "has_token", "close"}
+    infrastructure = {"request", "send", "timeout_for", "has_token", "close", "map"}
     missing = [
         name
         for name in sorted(TESTED_METHODS - infrastructure)
@@ -844,7 +832,6 @@ def test_folder_input_errors(client: Datawrapper, api: FakeDatawrapperAPI) -> No
     assert api.log == []
 
 
-@FAKE_BODY_GAP
 def test_update_folder_user_id_is_sent(client: Datawrapper, api: FakeDatawrapperAPI) -> None:
     """update_folder sends user_id as the API's userId (an int)."""
     folder = client.create_folder("Mine")
@@ -970,7 +957,6 @@ def test_workspace_teams(client: Datawrapper, api: FakeDatawrapperAPI) -> None:
         client.create_workspace_team("newsroom", "")
 
 
-@FAKE_BODY_GAP
 @pytest.mark.parametrize(
     ("call", "method", "path", "body"),
     [
@@ -1126,7 +1112,6 @@ def test_river(client: Datawrapper, api: FakeDatawrapperAPI) -> None:
         client.update_river_chart(chart_id)
 
 
-@FAKE_BODY_GAP
 def test_update_river_chart_community_fields(client: Datawrapper, api: FakeDatawrapperAPI) -> None:
     """update_river_chart sends byline and forkable (a JSON boolean) as the community client did."""
     chart_id = new_chart(client, forkable=True)
