@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import requests
 import requests.adapters
+import urllib3
 from requests import exceptions as rex
 from urllib3 import exceptions as u3
 
@@ -127,7 +128,11 @@ class RequestsTransport(PooledTransport):
         with _map_exceptions(request):
             raw = self._session.send(
                 prepared,
-                timeout=(timeout.connect, timeout.read),
+                # urllib3's total caps connect and the wait for the headers to what is left;
+                # HTTPAdapter.send passes a urllib3 Timeout through as it is.
+                timeout=urllib3.Timeout(  # type: ignore[arg-type]
+                    connect=timeout.connect, read=timeout.read, total=timeout.total
+                ),
                 verify=self._verify,
                 allow_redirects=False,
                 stream=True,

@@ -227,7 +227,8 @@ class Urllib3Transport(PooledTransport):
         )
 
     def _send(self, request: Request, timeout: Timeout) -> Response:
-        limits = urllib3.Timeout(connect=timeout.connect, read=timeout.read)
+        # urllib3's total caps connect and the wait for the headers to what is left of it.
+        limits = urllib3.Timeout(connect=timeout.connect, read=timeout.read, total=timeout.total)
         start = time.perf_counter()
         with _map_exceptions(request):
             raw = self._manager.urlopen(
