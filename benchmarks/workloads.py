@@ -17,7 +17,7 @@ Flavours:
   backend (retries, hooks, validation and all).
 
 Concurrency: raw flavours and the baseline use a ``ThreadPoolExecutor``; ours uses the
-package's bulk runner (``bulk_map``, i.e. ``client.map``).
+package's bulk runner, ``client.map`` (``datawrapper._bulk.bulk_map``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import requests
 import urllib3
 
 from datawrapper import Datawrapper, PoolConfig
-from datawrapper._bulk import bulk_map
 
 TOKEN = "bench-token"
 
@@ -373,7 +372,7 @@ class Ours(Flavour):
             super().run(workload, items, workers)
             return
         fn: Callable[[int], str] = self.create_item if workload == "create" else self.mixed_item
-        result = bulk_map(self.client, fn, items, max_workers=workers)
+        result = self.client.map(fn, items, max_workers=workers)
         result.raise_for_errors()
 
     def close(self) -> None:

@@ -329,6 +329,15 @@ def test_bad_arguments_are_rejected_with_a_clear_message() -> None:
         bulk_map(client, lambda i: i, [1], max_pause=-1)
 
 
+def test_client_map_runs_the_bulk_runner_on_that_client() -> None:
+    """client.map returns a BulkResult in input order and creates each chart once."""
+    client, api = fake_api_client()
+    result = client.map(lambda t: client.create_chart(t, data=CSV)["title"], ["a", "b", "c"])
+    assert isinstance(result, BulkResult)
+    assert result.values() == ["a", "b", "c"]
+    assert api.created_count == 3
+
+
 def test_an_empty_batch_returns_an_empty_result() -> None:
     """No items give an empty, successful result."""
     client, _ = fake_api_client()
