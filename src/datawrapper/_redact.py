@@ -85,7 +85,11 @@ def redact_text(text: str) -> str:
     for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    # Cheap tests first: this runs for every request that a hook or a DEBUG log sees.
+    if "earer" in text or "EARER" in text:
+        text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    if "=" not in text:
+        return text
     return _PARAM_IN_TEXT.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
 
 

@@ -3,6 +3,7 @@ selection of a backend by name."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -154,6 +155,12 @@ _FIELD_VALUE = re.compile(r"(?:[!-~](?:[ \t!-~]*[!-~])?)?")
 
 
 def check_header_fields(request: Request) -> None:
+    """Refuse header fields that some backend could not send as given (cached per field set)."""
+    _check_fields(request.headers.raw())
+
+
+@functools.lru_cache(maxsize=256)
+def _check_fields(fields: tuple[tuple[str, str], ...]) -> None:
     """Refuse header fields that some backend could not send as given.
 
     The libraries disagree on anything beyond a token name and a visible-ASCII value: httpx
@@ -163,7 +170,7 @@ def check_header_fields(request: Request) -> None:
     :class:`~datawrapper.InvalidRequestError` for the rest before anything is sent (the value
     is not shown: it may be a secret).
     """
-    for name, value in request.headers.raw():
+    for name, value in fields:
         if not _FIELD_NAME.fullmatch(name):
             raise InvalidRequestError(
                 f"invalid header name {name!r}: use only ASCII letters, digits and !#$%&'*+-.^_`|~"

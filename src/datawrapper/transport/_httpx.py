@@ -190,7 +190,7 @@ class HttpxTransport(PooledTransport):
                     raw.close()
         return Response(
             status_code=raw.status_code,
-            headers=Headers(raw.headers.multi_items()),
+            headers=Headers._trusted(raw.headers.multi_items()),
             content=content,
             http_version=raw.http_version,
             elapsed=time.perf_counter() - start,

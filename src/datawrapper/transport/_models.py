@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 __all__ = ["Headers", "HeadersLike", "Request", "Response"]
 
+_BAD_NAME_CHARS = frozenset(" \t\r\n:")
+
 HeadersLike = Union["Headers", Mapping[str, str], Iterable[tuple[str, str]], None]
 
 
@@ -46,7 +48,7 @@ class Headers(Mapping[str, str]):
                     f"header names and values must be str, got {type(name).__name__}: "
                     f"{type(value).__name__} for {name!r}; convert them with str() first"
                 )
-            if not name or any(c in name for c in " \t\r\n:"):
+            if not name or not _BAD_NAME_CHARS.isdisjoint(name):
                 raise ValueError(f"invalid header name {name!r}: it must be a non-empty token")
             if "\r" in value or "\n" in value:
                 raise ValueError(
@@ -57,6 +59,24 @@ class Headers(Mapping[str, str]):
             index.setdefault(name.lower(), []).append(value)
         self._items = tuple(items)
         self._index = index
+
+    @classmethod
+    def _trusted(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        """Headers from pairs an HTTP library already parsed (no validation: fast path)."""
+        self = cls.__new__(cls)
+        items = tuple(pairs)
+        index: dict[str, list[str]] = {}
+        for name, value in items:
+            index.setdefault(name.lower(), []).append(value)
+        self._items = items
+        self._index = index
+        return self
+
+    def as_dict(self) -> dict[str, str]:
+        """The fields as a plain dict (repeated fields joined with ``", "``)."""
+        if len(self._index) == len(self._items):
+            return dict(self._items)
+        return {name: self[name] for name in self}
 
     def __getitem__(self, name: str) -> str:
         return ", ".join(self._index[name.lower()])

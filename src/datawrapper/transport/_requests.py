@@ -9,7 +9,6 @@ from contextlib import contextmanager
 
 import requests
 import requests.adapters
-import urllib3
 from requests import exceptions as rex
 from urllib3 import exceptions as u3
 
@@ -28,7 +27,7 @@ from ._base import PooledTransport, VerifyTypes, resolve_verify, warn_if_insecur
 from ._config import PoolConfig, Timeout
 from ._models import Headers, Request, Response
 from ._urllib3 import _map_exceptions as _map_urllib3_exceptions
-from ._urllib3 import _root_cause, close_pools, map_urllib3_error, read_body_until
+from ._urllib3 import _root_cause, close_pools, map_urllib3_error, read_body_until, urllib3_timeout
 
 __all__ = ["RequestsTransport", "map_requests_error"]
 
@@ -121,7 +120,7 @@ class RequestsTransport(PooledTransport):
         prepared = requests.Request(
             request.method,
             request.url,
-            headers=dict(request.headers),
+            headers=request.headers.as_dict(),
             data=request.content or None,
         ).prepare()
         start = time.perf_counter()
@@ -130,8 +129,8 @@ class RequestsTransport(PooledTransport):
                 prepared,
                 # urllib3's total caps connect and the wait for the headers to what is left;
                 # HTTPAdapter.send passes a urllib3 Timeout through as it is.
-                timeout=urllib3.Timeout(  # type: ignore[arg-type]
-                    connect=timeout.connect, read=timeout.read, total=timeout.total
+                timeout=urllib3_timeout(  # type: ignore[arg-type]
+                    timeout.connect, timeout.read, timeout.total
                 ),
                 verify=self._verify,
                 allow_redirects=False,
@@ -154,7 +153,7 @@ class RequestsTransport(PooledTransport):
         version = getattr(raw.raw, "version", 11)
         return Response(
             status_code=raw.status_code,
-            headers=Headers(list(raw.raw.headers.items())),
+            headers=Headers._trusted(raw.raw.headers.items()),
             content=content,
             http_version=_VERSIONS.get(version, "HTTP/1.1"),
             elapsed=time.perf_counter() - start,

@@ -6,6 +6,7 @@ through urllib3, so most of its failures are urllib3's underneath).
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import socket
@@ -203,6 +204,12 @@ def read_body_until(
         raw.release_conn()
 
 
+@functools.lru_cache(maxsize=64)
+def urllib3_timeout(connect: float, read: float, total: float | None) -> urllib3.Timeout:
+    """A shared ``urllib3.Timeout`` for these limits (urllib3 clones it for every request)."""
+    return urllib3.Timeout(connect=connect, read=read, total=total)
+
+
 class Urllib3Transport(PooledTransport):
     """Sends each request once through one ``urllib3.PoolManager``.
 
@@ -228,14 +235,14 @@ class Urllib3Transport(PooledTransport):
 
     def _send(self, request: Request, timeout: Timeout) -> Response:
         # urllib3's total caps connect and the wait for the headers to what is left of it.
-        limits = urllib3.Timeout(connect=timeout.connect, read=timeout.read, total=timeout.total)
+        limits = urllib3_timeout(timeout.connect, timeout.read, timeout.total)
         start = time.perf_counter()
         with _map_exceptions(request):
             raw = self._manager.urlopen(
                 request.method,
                 request.url,
                 body=request.content or None,
-                headers=dict(request.headers),
+                headers=request.headers.as_dict(),
                 retries=False,
                 redirect=False,
                 timeout=limits,
@@ -248,7 +255,7 @@ class Urllib3Transport(PooledTransport):
                 content = read_body_until(raw, start + timeout.total, timeout.read, request)
         return Response(
             status_code=raw.status,
-            headers=Headers(list(raw.headers.items())),
+            headers=Headers._trusted(raw.headers.items()),
             content=content,
             http_version=_VERSIONS.get(raw.version, "HTTP/1.1"),
             elapsed=time.perf_counter() - start,
