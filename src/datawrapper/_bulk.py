@@ -310,6 +310,26 @@ class _Batch(Generic[T, R]):
         self.results: dict[int, ItemResult[T, R]] = {}
         self.done = 0
         self.fatal: BaseException | None = None
+        # Workers still running. Thread.join() cannot be trusted after a KeyboardInterrupt
+        # (an interrupted join can mark a running thread as finished), so workers count
+        # themselves out here and the caller waits on this condition instead.
+        self.live = 0
+        self.live_changed = threading.Condition()
+
+    def run_worker(self) -> None:
+        """A worker thread's body: :meth:`work`, then count itself out."""
+        try:
+            self.work()
+        finally:
+            with self.live_changed:
+                self.live -= 1
+                self.live_changed.notify_all()
+
+    def wait_for_workers(self) -> None:
+        """Return once every worker has finished (polling, so Ctrl-C is seen promptly)."""
+        with self.live_changed:
+            while self.live > 0:
+                self.live_changed.wait(0.2)
 
     # -- hook on the client: sees every attempt of every thread while the batch runs
 
@@ -526,21 +546,21 @@ def bulk_map(
     )
     started = time.perf_counter()
     threads = [
-        threading.Thread(target=batch.work, name=f"datawrapper-bulk-{n}", daemon=True)
+        threading.Thread(target=batch.run_worker, name=f"datawrapper-bulk-{n}", daemon=True)
         for n in range(workers)
     ]
     hook = batch.hook  # one bound-method object, so that it can be found again and removed
     _install(client, hook)
     try:
         for thread in threads:
+            with batch.live_changed:
+                batch.live += 1
             thread.start()
         try:
-            for thread in threads:
-                thread.join()
+            batch.wait_for_workers()
         except BaseException:  # KeyboardInterrupt: let in-flight items finish, start no more
             batch._halt("interrupted")
-            for thread in threads:
-                thread.join()
+            batch.wait_for_workers()
             raise
         if batch.stop.is_set():
             batch.drain()
