@@ -7,10 +7,23 @@ Sections (``--only`` picks some):
   threads, medians of ``--runs`` interleaved runs;
 - ``cpu``: per-request cost at RTT 0 (plain HTTP, lean server), per-layer micro-benchmarks,
   and a profile of the package's own functions;
-- ``mem``: peak RSS of a ``--mem-n``-creation run per client, each in a fresh process.
+- ``mem``: peak RSS of a ``--mem-n``-creation run per client, each in a fresh process;
+- ``ratelimit``: ``--rl-n`` chart creations by 8 workers against a server limited to
+  ``--rl-rate`` requests/s with burst ``--rl-burst`` (benchmarks/bench_ratelimit.py):
+  (a) retry-only, (b) adaptive limiter, (c) 4 processes sharing ``RedisRateLimiter``
+  (skipped, and said so, when ``redis-server`` is not installed).
 
 ``--quick`` is a smoke run (small N, one run) that writes BENCHMARKS.md only with ``--out``.
 ``nox -s bench`` runs this script (``nox -s bench -- --quick`` for the smoke run).
+
+Every section records its own date, duration and load average (``/proc/loadavg``) at start
+and end. To redo one section of a full run (say the machine was busy during ``cpu``), keep
+the full run's JSON and merge::
+
+    python benchmarks/run.py --json /tmp/full.json
+    python benchmarks/run.py --only cpu --merge /tmp/full.json --json /tmp/full2.json
+
+The sections not run now are taken from the ``--merge`` file, with their own provenance.
 """
 
 from __future__ import annotations
@@ -36,11 +49,22 @@ except ImportError:  # running from a checkout without an install
 
 import cpu  # noqa: E402
 import wan  # noqa: E402
+from bench_ratelimit import SCENARIOS as RL_SCENARIOS  # noqa: E402
+from bench_ratelimit import bench_ratelimit  # noqa: E402
 from testbed import WanTestBed  # noqa: E402
 from workloads import CALLS, FLAVOURS, RAW_OF  # noqa: E402
 
 SERIAL_FLAVOURS = list(FLAVOURS)
 OURS = [name for name in FLAVOURS if name.startswith("ours-")]
+SECTIONS = ("wan", "cpu", "mem", "ratelimit")
+# issue 7: 8 workers in total; scenario (c) splits them into 4 processes of 2 threads
+RL_THREADS = 8
+RL_PROCESSES = 4
+RL_LABELS = {
+    "retry-only": "(a) retry-only",
+    "adaptive": "(b) adaptive",
+    "redis": "(c) 4 processes, Redis",
+}
 
 
 def log(text: str) -> None:
@@ -48,6 +72,19 @@ def log(text: str) -> None:
 
 
 # --------------------------------------------------------------------------- machine
+
+
+def load_average() -> tuple[float, float, float]:
+    """The 1, 5 and 15 minute load averages from /proc/loadavg (os.getloadavg elsewhere)."""
+    try:
+        fields = Path("/proc/loadavg").read_text().split()
+        return float(fields[0]), float(fields[1]), float(fields[2])
+    except (OSError, IndexError, ValueError):
+        return os.getloadavg()
+
+
+def _load_text(load: Any) -> str:
+    return " / ".join(f"{x:.2f}" for x in load)
 
 
 def machine() -> dict[str, Any]:
@@ -156,6 +193,37 @@ def run_mem_section(args: argparse.Namespace) -> dict[str, Any]:
     return {"n": args.mem_n, "rows": rows}
 
 
+def run_ratelimit_section(args: argparse.Namespace) -> dict[str, Any]:
+    def progress(result: dict[str, Any]) -> None:
+        if "skipped" in result:
+            log(f"  ratelimit {result['scenario']:10} skipped: {result['skipped']}")
+            return
+        log(
+            f"  ratelimit {result['scenario']:10} created {result['created']}/"
+            f"{result['creations']} in {result['wall_s']:.2f} s, goodput "
+            f"{result['goodput_pct_of_limit']:.1f}% of limit, 429s {result['429s']}/"
+            f"{result['requests']} ({result['429_pct']:.1f}%)"
+        )
+
+    rows = bench_ratelimit(
+        scenarios=RL_SCENARIOS,
+        creations=args.rl_n,
+        threads=RL_THREADS,
+        processes=RL_PROCESSES,
+        rate=args.rl_rate,
+        burst=args.rl_burst,
+        progress=progress,
+    )
+    return {
+        "creations": args.rl_n,
+        "rate": args.rl_rate,
+        "burst": args.rl_burst,
+        "threads": RL_THREADS,
+        "processes": RL_PROCESSES,
+        "rows": rows,
+    }
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -259,7 +327,107 @@ def target_lines(results: dict[str, Any]) -> list[str]:
                 f"{r['n']} creations; RSS change from 10% to 100% of the run {growth:+.2f} MiB; "
                 f"{r['connections']} connection(s)"
             )
+    rl = results.get("ratelimit")
+    if rl:
+        for r in rl["rows"]:
+            label = RL_LABELS.get(r["scenario"], r["scenario"])
+            if "skipped" in r:
+                out.append(f"- rate limit, {label}: skipped ({r['skipped']})")
+                continue
+            checks = rl_checks(r)
+            text = ", ".join(
+                f"{value} ({'meets' if ok else 'misses'} {target})" for value, ok, target in checks
+            )
+            if r["scenario"] == "retry-only":
+                text = ", ".join(value for value, _, _ in checks) + " (no target: the reference)"
+            out.append(f"- rate limit, {label}: {text}")
     out.append("")
+    return out
+
+
+def rl_checks(r: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """Issue 7's targets for one rate-limit scenario: (figure, met, target)."""
+    return [
+        (f"{r['failed']} failed of {r['creations']}", r["failed"] == 0, "0"),
+        (
+            f"goodput {r['goodput_pct_of_limit']:.1f}% of the limit",
+            r["goodput_pct_of_limit"] >= 90,
+            ">= 90%",
+        ),
+        (f"429s {r['429_pct']:.1f}% of {r['requests']} requests", r["429_pct"] <= 5, "<= 5%"),
+    ]
+
+
+def ratelimit_table(data: dict[str, Any]) -> list[str]:
+    rows = data["rows"]
+    n, rate, burst = data["creations"], data["rate"], data["burst"]
+    ideal = max(n - burst, 0) / rate
+    out = [
+        "## Rate limits",
+        "",
+        f"{n} chart creations (`POST /v3/charts`, one request each) by {data['threads']} "
+        "workers against a loopback `FakeServer` whose app is "
+        f"`rate_limited(FakeDatawrapperAPI(), rate={rate:g}, burst={burst:g})`: a server-side "
+        "token bucket that answers 429 with `Retry-After` and `RateLimit-*`/`X-RateLimit-*` "
+        "headers. Default `RetryPolicy`, requests backend "
+        "(benchmarks/bench_ratelimit.py). (a) no rate limiter, only the retry on 429; "
+        f"(b) one `AdaptiveRateLimiter()` shared by the {data['threads']} threads, no "
+        f"configuration; (c) {data['processes']} processes of "
+        f"{max(data['threads'] // data['processes'], 1)} threads, all sharing one "
+        f"`RedisRateLimiter(rate={rate:g}, burst={burst:g})` key on a throw-away "
+        "`redis-server`. One run each.",
+        "",
+        f"The shortest possible run takes ({n} - {burst:g}) / {rate:g} = {ideal:.1f} s, a goodput "
+        f"of {100 * n / ideal / rate if ideal else 0:.0f}% of the {rate:g}/s limit (the burst "
+        "comes on top of the rate). Goodput is created charts per second of wall time; a run "
+        "that gives up early is short, so read *failed* first.",
+        "",
+        "| | "
+        + " | ".join(RL_LABELS.get(r["scenario"], r["scenario"]) for r in rows)
+        + " | target for (b), (c) |",
+        "|---|" + "---:|" * len(rows) + "---|",
+    ]
+
+    def row(name: str, cell: Any, target: str = "") -> str:
+        cells = [("skipped" if "skipped" in r else cell(r)) for r in rows]
+        return f"| {name} | " + " | ".join(cells) + f" | {target} |"
+
+    def failures(r: dict[str, Any]) -> str:
+        detail = ", ".join(f"{k} x{v}" for k, v in sorted(r["failures"].items()))
+        return f"**{r['failed']}**" + (f" ({detail})" if detail else "")
+
+    def verdict(r: dict[str, Any]) -> str:
+        if r["scenario"] == "retry-only":
+            return "reference"
+        return "meets" if all(ok for _, ok, _ in rl_checks(r)) else "**misses**"
+
+    out += [
+        row("workers", lambda r: r["workers"]),
+        row("created", lambda r: f"{r['created']} / {r['creations']}"),
+        row("failed creations", failures, "0"),
+        row("wall time (s)", lambda r: f"{r['wall_s']:.2f}", f"shortest possible {ideal:.1f}"),
+        row(
+            "shortest possible / wall",
+            lambda r: (
+                "- (gave up)"
+                if r["failed"] or not r["wall_s"]
+                else f"{100 * ideal / r['wall_s']:.0f}%"
+            ),
+        ),
+        row("goodput (charts/s)", lambda r: f"{r['goodput_per_s']:.2f}"),
+        row("goodput, % of limit", lambda r: f"**{r['goodput_pct_of_limit']:.1f}%**", ">= 90%"),
+        row("requests sent", lambda r: str(r["requests"])),
+        row("429 responses", lambda r: str(r["429s"])),
+        row("429s, % of requests", lambda r: f"**{r['429_pct']:.1f}%**", "<= 5%"),
+        row("targets", verdict),
+        "",
+    ]
+    skipped = [r for r in rows if "skipped" in r]
+    for r in skipped:
+        out += [
+            f"Scenario {RL_LABELS.get(r['scenario'], r['scenario'])} was skipped: {r['skipped']}.",
+            "",
+        ]
     return out
 
 
@@ -355,10 +523,28 @@ def render(results: dict[str, Any]) -> str:
         f"- machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, "
         f"{m['implementation']} {m['python']}, {m['openssl']}",
         "- libraries: " + ", ".join(f"{k} {v}" for k, v in m["libraries"].items()),
-        f"- load average (1 min) at start / end: {results['load'][0]:.2f} / {results['load'][1]:.2f}"
-        " (other work on the machine adds noise; runs are interleaved to spread it evenly)",
-        "",
+        f"- load average (1 / 5 / 15 min, `/proc/loadavg`) at start: "
+        f"{_load_text(results['load'][0])}; at end: {_load_text(results['load'][1])} "
+        "(other engineers' work on the machine adds noise; runs are interleaved to spread it "
+        "evenly)",
     ]
+    sections = results.get("sections", {})
+    if sections:
+        lines.append("- sections (load average 1 / 5 / 15 min at the section's start -> end):")
+        for name in SECTIONS:
+            meta = sections.get(name)
+            if meta is None or name not in results:
+                continue
+            line = (
+                f"  - {name}: {meta['duration_s'] / 60:.1f} min, load {_load_text(meta['load_start'])}"
+                f" -> {_load_text(meta['load_end'])}"
+            )
+            if meta.get("merged"):
+                line += f"; taken from the run of {meta['date']} (`{meta['command']}`)"
+            if meta.get("note"):
+                line += f"; {meta['note']}"
+            lines.append(line)
+    lines.append("")
     if "wan" in results:
         check = results["wan"]["self_check"]
         lines += [
@@ -405,6 +591,8 @@ def render(results: dict[str, Any]) -> str:
         lines += cpu_tables(results["cpu"])
     if "mem" in results:
         lines += mem_table(results["mem"])
+    if "ratelimit" in results:
+        lines += ratelimit_table(results["ratelimit"])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -426,17 +614,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cpu-runs", type=int, default=None, help="RTT-0 blocks (15)")
     parser.add_argument("--mem-n", type=int, default=None, help="creations per memory run (1000)")
     parser.add_argument(
-        "--only", default="wan,cpu,mem", help="comma-separated sections: wan, cpu, mem"
+        "--rl-n", type=int, default=None, help="creations per rate-limit scenario (200)"
+    )
+    parser.add_argument("--rl-rate", type=float, default=10.0, help="server limit, requests/s")
+    parser.add_argument("--rl-burst", type=float, default=20.0, help="server burst (20)")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help="comma-separated sections: " + ", ".join(SECTIONS) + " (default: all)",
     )
     parser.add_argument("--out", default=None, help="markdown file (default BENCHMARKS.md)")
     parser.add_argument("--json", default=None, help="also write the raw results as JSON here")
+    parser.add_argument(
+        "--merge",
+        default=None,
+        help="JSON of an earlier run (--json): keep its sections that are not run now",
+    )
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        metavar="SECTION=TEXT",
+        help="a remark printed next to a section's provenance (repeatable)",
+    )
     args = parser.parse_args(argv)
     defaults = (
         {"n": 16, "mixed_n": 8, "runs": 1, "conc_runs": 1, "cpu_m": 100, "cpu_runs": 2}
-        | {"mem_n": 100}
+        | {"mem_n": 100, "rl_n": 40}
         if args.quick
         else {"n": 100, "mixed_n": 16, "runs": 3, "conc_runs": 5, "cpu_m": 300, "cpu_runs": 15}
-        | {"mem_n": 1000}
+        | {"mem_n": 1000, "rl_n": 200}
     )
     for key, value in defaults.items():
         if getattr(args, key) is None:
@@ -449,30 +656,83 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sections = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = sections - {"wan", "cpu", "mem"}
+    unknown = sections - set(SECTIONS)
     if unknown:
-        raise SystemExit(f"unknown section(s) {sorted(unknown)}: use wan, cpu, mem")
+        raise SystemExit(f"unknown section(s) {sorted(unknown)}: use " + ", ".join(SECTIONS))
+    notes: dict[str, str] = {}
+    for note in args.note:
+        name, sep, text = note.partition("=")
+        if not sep or name not in SECTIONS:
+            raise SystemExit(f"--note {note!r}: write SECTION=TEXT with SECTION one of {SECTIONS}")
+        notes[name] = text
+    previous: dict[str, Any] = {}
+    if args.merge:
+        previous = json.loads(Path(args.merge).read_text())
     started = time.perf_counter()
-    load_start = os.getloadavg()[0]
+    load_start = load_average()
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     results: dict[str, Any] = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "date": date,
+        "command": command.strip(),
         "machine": machine(),
+        "sections": {},
     }
+
+    def timed(name: str, run: Any) -> None:
+        began, load = time.perf_counter(), load_average()
+        results[name] = run(args)
+        results["sections"][name] = {
+            "date": date,
+            "command": results["command"],
+            "duration_s": time.perf_counter() - began,
+            "load_start": load,
+            "load_end": load_average(),
+        }
+
     if "wan" in sections:
         log(
             f"== WAN: RTT {args.rtt_ms:g} ms, N={args.n}, mixed N={args.mixed_n}, "
             f"runs={args.runs} serial / {max(args.runs, args.conc_runs)} concurrent"
         )
-        results["wan"] = run_wan_section(args)
+        timed("wan", run_wan_section)
     if "cpu" in sections:
         log(f"== CPU at RTT 0: {args.cpu_runs} blocks of {args.cpu_m} calls per flavour")
-        results["cpu"] = run_cpu_section(args)
+        timed("cpu", run_cpu_section)
     if "mem" in sections:
         log(f"== memory: {args.mem_n} creations per client")
-        results["mem"] = run_mem_section(args)
+        timed("mem", run_mem_section)
+    if "ratelimit" in sections:
+        log(
+            f"== rate limits: {args.rl_n} creations, server {args.rl_rate:g}/s burst "
+            f"{args.rl_burst:g}, {RL_THREADS} workers"
+        )
+        timed("ratelimit", run_ratelimit_section)
     results["duration_s"] = time.perf_counter() - started
-    results["load"] = (load_start, os.getloadavg()[0])
+    results["load"] = (load_start, load_average())
+    for name in SECTIONS:
+        if name in sections or name not in previous:
+            continue
+        results[name] = previous[name]
+        meta = dict(previous.get("sections", {}).get(name) or {})
+        if not meta:  # a JSON written before sections had their own provenance
+            old_load = previous.get("load") or [[0.0] * 3] * 2
+            meta = {
+                "date": previous.get("date", "?"),
+                "command": previous.get("command", "?"),
+                "duration_s": 0.0,
+                "load_start": [float(x) for x in old_load[0]]
+                if isinstance(old_load[0], list)
+                else [float(old_load[0]), 0.0, 0.0],
+                "load_end": [float(x) for x in old_load[1]]
+                if isinstance(old_load[1], list)
+                else [float(old_load[1]), 0.0, 0.0],
+            }
+        meta["merged"] = True
+        results["sections"][name] = meta
+    for name, text in notes.items():
+        if name in results["sections"]:
+            results["sections"][name]["note"] = text
     text = render(results)
     print()
     print("\n".join(target_lines(results)))
