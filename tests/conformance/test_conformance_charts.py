@@ -20,8 +20,8 @@ from datawrapper._exceptions import DatawrapperError, FailedRequestError, Transp
 from datawrapper.testing import FakeDatawrapperAPI, FakeServer, Fault, FaultScript
 from datawrapper.transport import Timeout
 
-READ = 0.1
-STALL = 0.25
+READ = 0.3  # ample for a normal answer on a loaded box; the stalls exceed it
+STALL = 0.6
 
 POST_FAULTS: dict[str, Callable[[], Fault]] = {
     "429": lambda: Fault.rate_limited(),

@@ -36,8 +36,8 @@ from datawrapper.testing import FakeServer, Fault, FaultScript
 from datawrapper.transport import Timeout
 from datawrapper.transport._retry import IDEMPOTENT_METHODS
 
-READ = 0.1  # the read timeout of these calls
-STALL = 0.25  # how long a stalled response waits: longer than READ
+READ = 0.3  # the read timeout of these calls: ample for a normal answer on a loaded box
+STALL = 0.6  # how long a stalled response waits: longer than READ
 
 
 @dataclass(frozen=True)

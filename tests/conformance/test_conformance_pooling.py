@@ -230,7 +230,7 @@ FAILURES = {
     "undecodable body": (Headers([("X-Respond-Header-Content-Encoding", "gzip")]), None),
     "truncated body": (Headers(), Fault.truncated_body()),
     "reset": (Headers(), Fault.reset()),
-    "read timeout": (Headers(), Fault.delay(0.3, process=False)),
+    "read timeout": (Headers(), Fault.delay(0.6, process=False)),
 }
 
 
@@ -251,7 +251,7 @@ def test_close_closes_every_connection_after_a_failure(
     try:
         transport.send(
             Request("GET", server.url + "/fail", headers, b"not gzip data"),
-            timeout=Timeout(5, read=0.1),
+            timeout=Timeout(5, read=0.3),
         )
     except TransportError as exc:
         held.append(exc)
