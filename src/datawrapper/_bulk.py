@@ -552,11 +552,17 @@ def bulk_map(
     hook = batch.hook  # one bound-method object, so that it can be found again and removed
     _install(client, hook)
     try:
-        for thread in threads:
-            with batch.live_changed:
-                batch.live += 1
-            thread.start()
         try:
+            for thread in threads:
+                with batch.live_changed:
+                    batch.live += 1
+                try:
+                    thread.start()
+                except BaseException:
+                    if not thread.is_alive() and thread.ident is None:  # it never ran
+                        with batch.live_changed:
+                            batch.live -= 1
+                    raise
             batch.wait_for_workers()
         except BaseException:  # KeyboardInterrupt: let in-flight items finish, start no more
             batch._halt("interrupted")
