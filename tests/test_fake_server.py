@@ -777,3 +777,17 @@ def test_any_chunking_round_trips(shared_server: FakeServer, body: bytes, cuts: 
     head, _, echoed = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert echoed == body
+
+
+def test_in_process_head_and_204_carry_no_body() -> None:
+    """In-process, HEAD and 204 answers lose any body the app gave, as on the wire."""
+    from datawrapper.testing import in_process_transport
+
+    def app(request: Request) -> Response:
+        return Response(204 if request.path == "/empty" else 200, content=b"body")
+
+    transport = in_process_transport(app)
+    limits = Timeout(1)
+    assert transport.send(Request("HEAD", "http://x.test/a"), timeout=limits).content == b""
+    assert transport.send(Request("GET", "http://x.test/empty"), timeout=limits).content == b""
+    assert transport.send(Request("GET", "http://x.test/a"), timeout=limits).content == b"body"

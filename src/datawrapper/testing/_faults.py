@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Literal
 
@@ -454,6 +454,13 @@ def in_process_handler(
     script = as_script(faults)
 
     def handler(request: Request, timeout: Timeout | None = None) -> Response:
+        response = answer(request, timeout)
+        if response.content and (request.method == "HEAD" or response.status_code in (204, 304)):
+            # What a real HTTP exchange delivers: these responses never carry a body.
+            return replace(response, content=b"")
+        return response
+
+    def answer(request: Request, timeout: Timeout | None) -> Response:
         fault = script.next_for(request.method, request.path)
         if fault is None:
             return call_app(app, request)

@@ -47,7 +47,7 @@ _VERSIONS = {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2"}
 def _root_cause(exc: BaseException) -> BaseException:
     """The innermost error a wrapper carries (``MaxRetryError.reason``, ``ProtocolError`` args)."""
     for _ in range(8):
-        if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
+        if isinstance(exc, u3.MaxRetryError) and isinstance(exc.reason, BaseException):
             exc = exc.reason
             continue
         if isinstance(exc, u3.ProtocolError) and len(exc.args) > 1:
