@@ -46,6 +46,7 @@ DEFAULT_BASE_URL = "https://api.datawrapper.de"
 _CHART_ID = re.compile(r"^[0-9A-Za-z]{5}$")
 _USER_AGENT = "datawrapper-python/0.1.0"
 _UNSET: Any = object()
+_TRUSTED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 
 
 def check_chart_id(chart_id: object) -> str:
@@ -278,6 +279,17 @@ class Datawrapper:
             raise TypeError(f"access_token must be a str, got {type(token).__name__}")
         self._token = token.strip() if token else None
         register_secret(self._token)
+        # Validated once here (a line break in the token would split the request), then
+        # reused by every call without validating again.
+        self._base_fields: tuple[tuple[str, str], ...] = ()
+        if self._token:
+            self._base_fields = Headers(
+                [
+                    ("Authorization", f"Bearer {self._token}"),
+                    ("Accept", "*/*"),
+                    ("User-Agent", _USER_AGENT),
+                ]
+            ).raw()
 
         url = base_url or os.environ.get("DATAWRAPPER_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = self._check_base_url(url)
@@ -412,6 +424,11 @@ class Datawrapper:
     # ------------------------------------------------------------------ the request path
 
     def _url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise InvalidRequestError(
+                f"invalid API path {path!r}: give the path below /v3, starting with '/', "
+                "such as '/charts'"
+            )
         url = f"{self.base_url}{self._api_prefix}{path}"
         if params:
             pairs = [(k, _query_value(v)) for k, v in params.items() if v is not None]
@@ -450,11 +467,7 @@ class Datawrapper:
                 "no Datawrapper API token: pass Datawrapper(access_token=...) or set the "
                 "DATAWRAPPER_ACCESS_TOKEN environment variable"
             )
-        fields: list[tuple[str, str]] = [
-            ("Authorization", f"Bearer {self._token}"),
-            ("Accept", "*/*"),
-            ("User-Agent", _USER_AGENT),
-        ]
+        fields = list(self._base_fields)
         body = b""
         if json is not _UNSET:
             if content is not None:
@@ -464,14 +477,19 @@ class Datawrapper:
         elif content is not None:
             body = content
             fields.append(("Content-Type", content_type or "application/octet-stream"))
-        header_obj = Headers(fields)
+        # Only fields validated in __init__ (or constants) can skip validation.
+        header_obj = Headers._trusted(fields) if content_type is None else Headers(fields)
         if headers:
             extra = Headers(headers)
             if not body:
                 # A bodiless request never announces a body type (community client trap).
                 extra = Headers([(k, v) for k, v in extra.raw() if k.lower() != "content-type"])
             header_obj = header_obj.merged(extra)
-        request = Request(method, self._url(path, params), header_obj, body)
+        url = self._url(path, params)
+        if method in _TRUSTED_METHODS and isinstance(body, bytes) and url.startswith(self.base_url):
+            request = Request._trusted(method, url, header_obj, body)
+        else:
+            request = Request(method, url, header_obj, body)
         limits = self.timeout_for(method, kind=kind, timeout=timeout)
         return self.send(request, timeout=limits, idempotent=idempotent, deadline=deadline)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import queue
 import re
 import threading
 import time
@@ -86,7 +87,11 @@ class PooledTransport(BaseTransport):
             raise TypeError(f"pool must be a PoolConfig, got {type(pool).__name__}")
         self.pool = pool
         install_log_redaction()  # the libraries log URLs: keep query tokens out of logs
-        self._slots = threading.BoundedSemaphore(pool.max_connections)
+        # One token per connection slot. SimpleQueue is implemented in C: taking and returning
+        # a token costs far less than a (Python-level) threading.Semaphore.
+        self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(pool.max_connections):
+            self._slots.put(None)
         self._lock = threading.Lock()
         self._in_flight = 0
         self._idle_since = time.monotonic()
@@ -107,11 +112,12 @@ class PooledTransport(BaseTransport):
                 f"this {type(self).__name__} is closed; create a new client or transport"
             )
         check_header_fields(request)
-        if self.pool.block:
-            acquired = self._slots.acquire(timeout=timeout.pool)
-        else:
-            acquired = self._slots.acquire(blocking=False)
-        if not acquired:
+        try:
+            if self.pool.block:
+                self._slots.get(timeout=timeout.pool)
+            else:
+                self._slots.get(block=False)
+        except queue.Empty:
             raise PoolTimeout(
                 f"no free connection: all {self.pool.max_connections} are busy "
                 + (
@@ -121,7 +127,7 @@ class PooledTransport(BaseTransport):
                 )
                 + "; raise PoolConfig.max_connections or lower the concurrency",
                 request=request,
-            )
+            ) from None
         try:
             with self._lock:
                 if (
@@ -136,7 +142,7 @@ class PooledTransport(BaseTransport):
                 self._in_flight -= 1
                 if self._in_flight == 0:
                     self._idle_since = time.monotonic()
-            self._slots.release()
+            self._slots.put(None)
 
     def close(self) -> None:
         with self._lock:

@@ -158,6 +158,16 @@ class Request:
                 "encode text with .encode('utf-8')"
             )
 
+    @classmethod
+    def _trusted(cls, method: str, url: str, headers: Headers, content: bytes) -> Request:
+        """A request from parts the caller already validated (the client's fast path)."""
+        self = object.__new__(cls)
+        object.__setattr__(self, "method", method)
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "headers", headers)
+        object.__setattr__(self, "content", content)
+        return self
+
     @property
     def path(self) -> str:
         """The path of the URL, without query."""

@@ -237,7 +237,7 @@ class Urllib3Transport(PooledTransport):
         # urllib3's total caps connect and the wait for the headers to what is left of it.
         limits = urllib3_timeout(timeout.connect, timeout.read, timeout.total)
         start = time.perf_counter()
-        with _map_exceptions(request):
+        try:  # inline rather than _map_exceptions(): this is the per-request hot path
             raw = self._manager.urlopen(
                 request.method,
                 request.url,
@@ -253,6 +253,8 @@ class Urllib3Transport(PooledTransport):
                 content = raw.data
             else:
                 content = read_body_until(raw, start + timeout.total, timeout.read, request)
+        except (u3.HTTPError, OSError, http.client.HTTPException) as exc:
+            raise map_urllib3_error(exc, request) from exc
         return Response(
             status_code=raw.status,
             headers=Headers._trusted(raw.headers.items()),
