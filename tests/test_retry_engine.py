@@ -177,6 +177,7 @@ def test_final_429_raises_rate_limit_error_with_attempts() -> None:
     with pytest.raises(RateLimitError) as info:
         send(engine(RetryPolicy(max_retries=3)), transport)
     assert len(info.value.attempts) == 4
+    assert info.value.attempt_count == 4
     assert info.value.retry_after == 1.0
     assert "4 attempts" in str(info.value)
 

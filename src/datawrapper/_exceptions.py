@@ -101,10 +101,18 @@ class DatawrapperError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(redact_text(message))
 
+    #: The tries made, oldest first (set on errors raised by the retry engine).
+    attempts: tuple[Attempt, ...] = ()
+
     @property
     def message(self) -> str:
         """The human-readable message (never contains a token)."""
         return str(self.args[0]) if self.args else ""
+
+    @property
+    def attempt_count(self) -> int:
+        """How many attempts were made before this error was raised (0 if none recorded)."""
+        return len(self.attempts)
 
 
 class InvalidRequestError(DatawrapperError, ValueError):
