@@ -447,3 +447,56 @@ def test_peer_sample_round_trips(path: Path, client: Datawrapper, api: FakeDataw
         assert loaded.data.encode("utf-8") == data
         loaded.update()
         assert api.chart_data[chart_id][0] == data
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+class StepClock:
+    """A fake monotonic clock that each request moves forward by ``step`` seconds."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def clocked_client(api: FakeDatawrapperAPI, step: float) -> tuple[Datawrapper, MockTransport]:
+    """A client on a fake clock where every request takes ``step`` seconds."""
+    clock = StepClock(step)
+
+    def slow_api(request: dw.Request) -> dw.Response:
+        clock.now += clock.step
+        return api(request)
+
+    transport = MockTransport(slow_api)
+    client = Datawrapper(
+        "test-token", base_url=BASE, transport=transport, sleep=no_sleep, clock=clock
+    )
+    return client, transport
+
+
+def test_chart_methods_forward_the_deadline(api: FakeDatawrapperAPI) -> None:
+    """create/publish/export/delete pass deadline= on: each request is capped to its time."""
+    client, transport = clocked_client(api, 0.0)
+    chart = dw.BarChart(title="T", client=client)
+    chart.create(deadline=7)
+    chart.publish(deadline=6)
+    chart.export("png", deadline=5)
+    chart.delete(deadline=4)
+    assert [t.total for t in transport.timeouts] == [7.0, 6.0, 5.0, 4.0]
+
+
+def test_chart_get_spends_one_deadline_on_both_gets(api: FakeDatawrapperAPI) -> None:
+    """Chart.get(deadline=1) gives the data GET only what the properties GET left."""
+    client, _ = clocked_client(api, 0.0)
+    chart_id = client.create_chart("Temps", "d3-lines", data="a\n1\n")["id"]
+    slow, slow_transport = clocked_client(api, 0.7)
+    dw.Chart.get(chart_id, client=slow, deadline=1.0)
+    assert [t.total for t in slow_transport.timeouts] == [1.0, pytest.approx(0.3)]
+    too_slow, too_slow_transport = clocked_client(api, 1.2)
+    with pytest.raises(dw.DeadlineExceeded, match="loading the chart's data"):
+        dw.Chart.get(chart_id, client=too_slow, deadline=1.0)
+    assert len(too_slow_transport.requests) == 1

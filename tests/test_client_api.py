@@ -196,14 +196,55 @@ def test_every_public_method_is_listed_as_tested() -> None:
 
 
 def test_every_api_method_takes_a_per_call_timeout() -> None:
-    """Every API method accepts timeout= (keyword) for one call."""
+    """Every API method accepts timeout= and a keyword-only deadline= for one call."""
     infrastructure = {"request", "send", "timeout_for", "has_token", "close", "map"}
-    missing = [
-        name
-        for name in sorted(TESTED_METHODS - infrastructure)
-        if "timeout" not in inspect.signature(getattr(Datawrapper, name)).parameters
-    ]
+    missing = []
+    for name in sorted(TESTED_METHODS - infrastructure):
+        params = inspect.signature(getattr(Datawrapper, name)).parameters
+        if "timeout" not in params:
+            missing.append(f"{name}: timeout")
+        deadline = params.get("deadline")
+        if deadline is None or deadline.kind is not inspect.Parameter.KEYWORD_ONLY:
+            missing.append(f"{name}: keyword-only deadline")
+        elif deadline.default is not None:
+            missing.append(f"{name}: deadline defaults to {deadline.default!r}")
     assert missing == []
+
+
+def test_per_call_deadline_caps_the_attempt(api: FakeDatawrapperAPI) -> None:
+    """deadline= on an API method reaches the request path: the attempt is capped to it."""
+    transport = MockTransport(api)
+    client = Datawrapper(
+        "test-token", base_url=BASE, transport=transport, sleep=no_sleep, clock=lambda: 100.0
+    )
+    chart_id = new_chart(client)
+    client.get_chart(chart_id, deadline=2.5)
+    client.export_png(chart_id, deadline=4)
+    client.get(f"/v3/charts/{chart_id}", deadline=1.5)
+    assert [t.total for t in transport.timeouts[1:]] == [2.5, 4.0, 1.5]
+    assert transport.timeouts[0].total is None  # no deadline on the client, none on the call
+
+
+@pytest.mark.parametrize(
+    ("deadline", "message"),
+    [
+        (0, "deadline must be > 0 seconds"),
+        (-1, "deadline must be > 0 seconds"),
+        (float("nan"), "deadline must be a finite number"),
+        (float("inf"), "deadline must be a finite number"),
+        ("soon", "deadline must be a number of seconds"),
+        (True, "deadline must be a number of seconds"),
+    ],
+)
+def test_per_call_deadline_is_validated_before_any_traffic(
+    client: Datawrapper, transport: MockTransport, deadline: Any, message: str
+) -> None:
+    """A deadline that is not a positive finite number is a ValueError naming deadline."""
+    with pytest.raises(ValueError, match=message):
+        client.get_chart("aBc12", deadline=deadline)
+    with pytest.raises(ValueError, match=message):
+        client.create_chart("T", data="a\n1\n", deadline=deadline)
+    assert transport.requests == []
 
 
 # --------------------------------------------------------------------------- charts

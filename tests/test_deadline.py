@@ -199,3 +199,97 @@ def test_each_attempt_timeout_is_capped_to_the_time_left() -> None:
     first, second = transport.timeouts
     assert first == dw.Timeout(2.0, total=2.0)  # 2 s left of the deadline at the start
     assert second == dw.Timeout(0.5, total=0.5)  # 2 - 1 s attempt - 0.5 s wait
+
+
+# --------------------------------------------------------------------------- API methods
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_api_method_deadline_cuts_a_server_stalling_every_attempt(backend: str) -> None:
+    """client.get_chart(id, deadline=0.6) ends within 0.6 s plus the tolerance on a stall."""
+    api = FakeDatawrapperAPI(tokens=[TOKEN])
+    events: list[Event] = []
+    with FakeServer(api) as server:
+        server.faults.add(Fault.delay(5, process=False), method="GET", times=ALWAYS)
+        client = dw.Datawrapper(
+            TOKEN,
+            base_url=server.url,
+            transport=backend,
+            max_retries=50,
+            backoff_factor=0.05,
+            timeout=dw.Timeout(5),
+            hooks=[events.append],
+        )
+        started = time.monotonic()
+        with pytest.raises((dw.ReadTimeout, dw.DeadlineExceeded)):
+            client.get_chart("aBc12", deadline=DEADLINE)
+        elapsed = time.monotonic() - started
+        client.close()
+    assert client.retry.deadline is None  # the bound came from the call alone
+    assert elapsed <= DEADLINE + TOLERANCE, f"{elapsed:.2f} s for a {DEADLINE} s deadline"
+    assert sum(e.kind == "request" for e in events) >= 1
+    assert events[-1].kind == "error"
+
+
+def slow_client(
+    seconds_per_request: float, deadline: float | None = None
+) -> tuple[dw.Datawrapper, dw.MockTransport]:
+    """A client on a fake clock whose every request takes ``seconds_per_request``."""
+    clock = FakeClock()
+    api = FakeDatawrapperAPI(tokens=[TOKEN])
+
+    def slow_api(request: dw.Request) -> dw.Response:
+        clock.now += seconds_per_request
+        return api(request)
+
+    transport = dw.MockTransport(slow_api)
+    client = dw.Datawrapper(
+        TOKEN,
+        base_url="https://api.example.test",
+        transport=transport,
+        timeout=dw.Timeout(30),
+        deadline=deadline,
+        sleep=clock.sleep,
+        clock=clock,
+        random=lambda: 0.0,
+    )
+    return client, transport
+
+
+def test_create_chart_spends_one_deadline_on_both_requests() -> None:
+    """create_chart(data=..., deadline=1) gives the upload only what the creation left."""
+    client, transport = slow_client(0.7)
+    chart = client.create_chart("Turnout", data="a\n1\n", deadline=1.0)
+    create, upload = transport.timeouts
+    assert create.total == 1.0
+    assert upload.total == pytest.approx(0.3)  # 1 s - the 0.7 s the creation took
+    assert [r.method for r in transport.requests] == ["POST", "PUT"]
+    assert chart["id"]
+
+
+def test_create_chart_sends_no_upload_when_the_deadline_is_spent() -> None:
+    """When the creation used up the deadline, the upload is not sent and the chart is named."""
+    client, transport = slow_client(1.2)
+    with pytest.raises(dw.PartialFailureError) as caught:
+        client.create_chart("Turnout", data="a\n1\n", deadline=1.0)
+    assert [r.method for r in transport.requests] == ["POST"]
+    assert isinstance(caught.value.__cause__, dw.DeadlineExceeded)
+    assert "no time was left for uploading the data" in str(caught.value.__cause__)
+    assert caught.value.chart_id and caught.value.step == "add_data"
+
+
+def test_update_chart_with_data_spends_one_deadline() -> None:
+    """update_chart(title=..., data=..., deadline=2) caps the upload to what the PATCH left."""
+    client, transport = slow_client(0.5)
+    chart_id = client.create_chart("Before")["id"]
+    client.update_chart(chart_id, title="After", data="a\n1\n", deadline=2.0)
+    patch, upload = transport.timeouts[1:]
+    assert patch.total == 2.0
+    assert upload.total == pytest.approx(1.5)
+
+
+def test_client_policy_deadline_is_shared_by_a_multi_request_call() -> None:
+    """With no per-call deadline, the client's RetryPolicy.deadline bounds the whole call."""
+    client, transport = slow_client(0.7, deadline=1.0)
+    client.create_chart("Turnout", data="a\n1\n")
+    assert [t.total for t in transport.timeouts] == [1.0, pytest.approx(0.3)]

@@ -368,6 +368,7 @@ class Chart:
         client: Datawrapper | None = None,
         folder_id: int | str | None = None,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> str:
         """Create the chart and upload its data; return the new ``chart_id``.
 
@@ -375,7 +376,9 @@ class Chart:
         ``create()`` makes at most one chart), then ``PUT .../data`` when there is data. If
         the upload fails after its retries, :class:`~datawrapper.PartialFailureError` is
         raised with ``.chart_id``, and this object keeps that id so ``update()`` or
-        ``delete()`` can follow.
+        ``delete()`` can follow. ``deadline`` (seconds) bounds both calls together, as for
+        :meth:`Datawrapper.create_chart`; every method here takes ``timeout=`` and
+        ``deadline=`` for one call and passes them on.
         """
         if self.chart_id is not None:
             raise InvalidRequestError(
@@ -397,6 +400,7 @@ class Chart:
                 language=self.language,
                 metadata=self.metadata or None,
                 timeout=timeout,
+                deadline=deadline,
             )
         except PartialFailureError as exc:
             self.chart_id = exc.chart_id
@@ -411,6 +415,7 @@ class Chart:
         *,
         client: Datawrapper | None = None,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> str:
         """Send title, type, theme, language, folder and metadata (deep-merged), then the data.
 
@@ -431,19 +436,26 @@ class Chart:
             language=self.language,
             metadata=self.metadata or None,
             timeout=timeout,
+            deadline=deadline,
         )
         self._remember(chart)
         return chart_id
 
     def publish(
-        self, *, client: Datawrapper | None = None, timeout: TimeoutLike | None = None
+        self,
+        *,
+        client: Datawrapper | None = None,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Publish the chart; the API's answer ``{"data", "version", "url"}``.
 
         Sets :attr:`public_url` and :attr:`properties` from the answer.
         """
         chart_id = self._require_id("publish")
-        result: dict[str, Any] = self._client(client).publish_chart(chart_id, timeout=timeout)
+        result: dict[str, Any] = self._client(client).publish_chart(
+            chart_id, timeout=timeout, deadline=deadline
+        )
         if isinstance(result, dict):
             if isinstance(result.get("data"), Mapping):
                 self._remember(result["data"])
@@ -452,11 +464,15 @@ class Chart:
         return result
 
     def unpublish(
-        self, *, client: Datawrapper | None = None, timeout: TimeoutLike | None = None
+        self,
+        *,
+        client: Datawrapper | None = None,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Take the published chart offline; True."""
         chart_id = self._require_id("unpublish")
-        self._client(client).unpublish_chart(chart_id, timeout=timeout)
+        self._client(client).unpublish_chart(chart_id, timeout=timeout, deadline=deadline)
         self.public_url = None
         return True
 
@@ -466,6 +482,7 @@ class Chart:
         *,
         client: Datawrapper | None = None,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> bytes:
         """The chart exported as ``fmt`` (png, pdf, svg), as bytes.
@@ -476,7 +493,9 @@ class Chart:
         ``ligatures``, ``download``).
         """
         chart_id = self._require_id("export")
-        content: bytes = self._client(client).export_chart(chart_id, fmt, timeout=timeout, **params)
+        content: bytes = self._client(client).export_chart(
+            chart_id, fmt, timeout=timeout, deadline=deadline, **params
+        )
         return content
 
     def export_png(self, *, client: Datawrapper | None = None, **params: Any) -> bytes:
@@ -492,30 +511,42 @@ class Chart:
         return self.export("svg", client=client, **params)
 
     def delete(
-        self, *, client: Datawrapper | None = None, timeout: TimeoutLike | None = None
+        self,
+        *,
+        client: Datawrapper | None = None,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Delete the chart on the server; True. The object forgets its ``chart_id``."""
         chart_id = self._require_id("delete")
-        self._client(client).delete_chart(chart_id, timeout=timeout)
+        self._client(client).delete_chart(chart_id, timeout=timeout, deadline=deadline)
         self.chart_id = None
         self.public_url = None
         return True
 
     def duplicate(
-        self, *, client: Datawrapper | None = None, timeout: TimeoutLike | None = None
+        self,
+        *,
+        client: Datawrapper | None = None,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Self:
         """A copy of the chart on the server (``POST .../copy``), as a new object."""
         chart_id = self._require_id("copy")
         dw = self._client(client)
-        return self._sibling(dw.copy_chart(chart_id, timeout=timeout), dw)
+        return self._sibling(dw.copy_chart(chart_id, timeout=timeout, deadline=deadline), dw)
 
     def fork(
-        self, *, client: Datawrapper | None = None, timeout: TimeoutLike | None = None
+        self,
+        *,
+        client: Datawrapper | None = None,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Self:
         """A fork of the chart on the server (``POST .../fork``), as a new object."""
         chart_id = self._require_id("fork")
         dw = self._client(client)
-        return self._sibling(dw.fork_chart(chart_id, timeout=timeout), dw)
+        return self._sibling(dw.fork_chart(chart_id, timeout=timeout, deadline=deadline), dw)
 
     def _sibling(self, properties: Mapping[str, Any], client: Datawrapper) -> Self:
         other = type(self)._from_properties(properties, data=copy.deepcopy(self.data))
@@ -524,11 +555,17 @@ class Chart:
         return cast(Self, other)
 
     def get_display_urls(
-        self, *, client: Datawrapper | None = None, timeout: TimeoutLike | None = None
+        self,
+        *,
+        client: Datawrapper | None = None,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> list[dict[str, Any]]:
         """The URLs the chart can be shown at."""
         chart_id = self._require_id("list the display URLs of")
-        return self._client(client).get_chart_display_urls(chart_id, timeout=timeout)
+        return self._client(client).get_chart_display_urls(
+            chart_id, timeout=timeout, deadline=deadline
+        )
 
     def get_iframe_code(
         self,
@@ -536,10 +573,13 @@ class Chart:
         *,
         client: Datawrapper | None = None,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> str:
         """The embed code of the published chart."""
         chart_id = self._require_id("embed")
-        return self._client(client).get_iframe_code(chart_id, responsive, timeout=timeout)
+        return self._client(client).get_iframe_code(
+            chart_id, responsive, timeout=timeout, deadline=deadline
+        )
 
     # ------------------------------------------------------------------ loading
 
@@ -576,6 +616,7 @@ class Chart:
         access_token: str | None = None,
         as_dataframe: bool = False,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Self:
         """Load an existing chart: its properties and its data (two GETs).
 
@@ -583,6 +624,7 @@ class Chart:
         comes back as a :class:`LineChart`); on a subclass a chart of another type raises
         :class:`~datawrapper.InvalidRequestError`. The data is the CSV text as stored (so an
         ``update()`` sends it back byte for byte), or a DataFrame with ``as_dataframe=True``.
+        ``deadline`` (seconds) bounds both GETs together.
         """
         cid = check_chart_id(chart_id)
         if client is not None:
@@ -591,14 +633,18 @@ class Chart:
             dw = Datawrapper(access_token)
         else:
             dw = get_default_client()
-        properties = dw.get_chart(cid, timeout=timeout)
+        budget = dw._budget(deadline)
+        properties = dw.get_chart(
+            cid, timeout=timeout, deadline=budget.left("loading the chart's properties")
+        )
         actual = str(properties.get("type") or "")
         if cls.chart_type and actual != cls.chart_type:
             raise InvalidRequestError(
                 f"chart {cid} is a {actual!r} chart, not {cls.chart_type!r}: load it with "
                 f"{_class_hint(actual)} or dw.Chart.get({cid!r})"
             )
-        data = dw.get_data(cid, as_dataframe=as_dataframe, timeout=timeout)
+        left = budget.left("loading the chart's data")
+        data = dw.get_data(cid, as_dataframe=as_dataframe, timeout=timeout, deadline=left)
         chart = cls._from_properties(properties, data=data)
         if client is not None or access_token is not None:
             chart.client = dw
@@ -622,6 +668,7 @@ def get_chart(
     access_token: str | None = None,
     as_dataframe: bool = False,
     timeout: TimeoutLike | None = None,
+    deadline: float | None = None,
 ) -> Chart:
     """Load chart ``chart_id`` as an object of the class matching its type (see :meth:`Chart.get`)."""
     return Chart.get(
@@ -630,6 +677,7 @@ def get_chart(
         access_token=access_token,
         as_dataframe=as_dataframe,
         timeout=timeout,
+        deadline=deadline,
     )
 
 

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 from ._data import csv_from_data, json_from_data, to_dataframe
 from ._exceptions import (
     DatawrapperError,
+    DeadlineExceeded,
     InvalidRequestError,
     MissingTokenError,
     PartialFailureError,
@@ -28,7 +29,7 @@ from ._operations import OperationKind, OperationTimeouts, TimeoutLike
 from ._ratelimit import RateLimiter
 from ._redact import redact_url, register_secret
 from .transport._base import Transport, VerifyTypes, create_transport
-from .transport._config import PoolConfig, RetryPolicy, Timeout
+from .transport._config import PoolConfig, RetryPolicy, Timeout, _seconds
 from .transport._models import Headers, Request, Response
 from .transport._retry import RetryEngine
 
@@ -87,6 +88,37 @@ _EXPORT_CHOICES = {
     "logo": ("auto", "on", "off"),
 }
 _EXPORT_FLAGS = ("plain", "transparent", "dark", "fullVector", "ligatures", "download")
+
+
+def _check_deadline(deadline: object) -> float:
+    """``deadline`` as seconds (a positive finite number), else a ValueError naming it."""
+    return _seconds("deadline", deadline)
+
+
+class _Budget:
+    """One deadline shared by the requests of one call: its end is computed once, up front.
+
+    Each request gets the time :meth:`left`; when none is left, the next request is not sent.
+    """
+
+    __slots__ = ("_clock", "ends_at", "seconds")
+
+    def __init__(self, clock: Callable[[], float], seconds: float | None) -> None:
+        self._clock = clock
+        self.seconds = seconds
+        self.ends_at = None if seconds is None else clock() + seconds
+
+    def left(self, step: str) -> float | None:
+        """Seconds left for ``step`` (None: no deadline), or :class:`DeadlineExceeded`."""
+        if self.ends_at is None:
+            return None
+        remaining = self.ends_at - self._clock()
+        if remaining <= 0:
+            raise DeadlineExceeded(
+                f"the call did not finish within its deadline of {self.seconds:g} s: "
+                f"no time was left for {step}"
+            )
+        return remaining
 
 
 def _query_value(value: Any) -> str:
@@ -229,6 +261,13 @@ class Datawrapper:
       call. Precedence: that per-call value, then ``timeouts``, then ``timeout`` (which sets
       reads and writes and is the floor of uploads, publishes and exports), then the
       defaults; see :mod:`datawrapper._operations`.
+    - Every API method accepts ``timeout=`` and ``deadline=`` (keyword) for one call.
+      ``deadline`` (seconds, a positive number) bounds the whole call, retries and waits
+      included: it returns or raises :class:`~datawrapper.DeadlineExceeded` (or the last
+      attempt's error) within about that time, whatever the server does. A method that sends
+      several requests (``create_chart`` with ``data``, ``update_chart`` with ``data``,
+      ``add_json``) spends one deadline across all of them. ``None`` uses the client's
+      ``RetryPolicy.deadline`` (set with ``deadline=`` here).
     - ``pool``: a :class:`~datawrapper.PoolConfig`; ``verify``: True, False or a CA bundle path.
     - ``hooks``: callables receiving an :class:`~datawrapper.Event` per request, response,
       retry and error; ``rate_limiter``: a :class:`~datawrapper.RateLimiter` paced before
@@ -458,7 +497,8 @@ class Datawrapper:
         ``content_type``. A call without a body sends no Content-Type. ``kind`` selects the
         default timeout (GET, HEAD and OPTIONS are ``"read"``, other methods ``"write"``);
         ``timeout`` overrides it for this call. ``idempotent=True`` lets a POST be retried
-        like a PUT (only for operations that are safe to repeat).
+        like a PUT (only for operations that are safe to repeat). ``deadline`` (seconds)
+        bounds the whole call, retries, waits and redirects included (None: the policy's).
         """
         if self._closed:
             raise RuntimeError("this Datawrapper client is closed; create a new one")
@@ -492,6 +532,11 @@ class Datawrapper:
             request = Request(method, url, header_obj, body)
         limits = self.timeout_for(method, kind=kind, timeout=timeout)
         return self.send(request, timeout=limits, idempotent=idempotent, deadline=deadline)
+
+    def _budget(self, deadline: float | None) -> _Budget:
+        """One deadline for a call that sends several requests (None: the policy's)."""
+        seconds = self._engine.policy.deadline if deadline is None else _check_deadline(deadline)
+        return _Budget(self._engine.clock, seconds)
 
     def timeout_for(
         self,
@@ -531,8 +576,13 @@ class Datawrapper:
         Redirects are followed for GET and HEAD, and for 307/308 whatever the method (they
         keep method and body), at most :attr:`max_redirects` times. ``Authorization`` is
         dropped whenever a redirect leaves the original scheme, host and port, so a token is
-        never sent to another server.
+        never sent to another server. ``deadline`` (seconds; None: the policy's) bounds the
+        whole call, redirects included.
         """
+        if deadline is not None:
+            deadline = _check_deadline(deadline)
+        seconds = deadline if deadline is not None else self._engine.policy.deadline
+        budget = None if seconds is None else _Budget(self._engine.clock, seconds)
         limits = timeout or self.timeout
         response = self._engine.send(
             self.transport,
@@ -554,7 +604,7 @@ class Datawrapper:
                 request,
                 timeout=limits,
                 idempotent=idempotent,
-                deadline=deadline,
+                deadline=None if budget is None else budget.left("following the redirect"),
                 hooks=self.hooks,
                 rate_limiter=self.rate_limiter,
                 backend=self.backend,
@@ -640,6 +690,7 @@ class Datawrapper:
         params: Mapping[str, Any] | None = None,
         body: Any = _UNSET,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
         idempotent: bool | None = None,
     ) -> Any:
         """One JSON API call through :meth:`request`, its body decoded (see :meth:`_decode`)."""
@@ -649,6 +700,7 @@ class Datawrapper:
             params=params,
             json=body,
             timeout=timeout,
+            deadline=deadline,
             idempotent=idempotent,
             kind=kind,
         )
@@ -698,6 +750,8 @@ class Datawrapper:
         url: str,
         params: Mapping[str, Any] | None = None,
         timeout: TimeoutLike | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Any:
         """GET ``url``: JSON as dict/list, CSV and other text as ``str``, else ``bytes``.
 
@@ -707,7 +761,9 @@ class Datawrapper:
         path, query = self._api_path(url)
         merged = dict(query)
         merged.update(params or {})
-        return self._call("GET", path, kind=OperationKind.READ, params=merged, timeout=timeout)
+        return self._call(
+            "GET", path, kind=OperationKind.READ, params=merged, timeout=timeout, deadline=deadline
+        )
 
     def post(
         self,
@@ -715,12 +771,14 @@ class Datawrapper:
         data: Any = None,
         timeout: TimeoutLike | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Any:
         """POST ``data`` as JSON to ``url``; the JSON answer, or ``True`` for an empty one.
 
         Never retried once it may have reached the server (it could create things twice).
         """
-        return self._raw_send("POST", url, data, timeout, extra_headers)
+        return self._raw_send("POST", url, data, timeout, extra_headers, deadline)
 
     def patch(
         self,
@@ -728,9 +786,11 @@ class Datawrapper:
         data: Any = None,
         timeout: TimeoutLike | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> Any:
         """PATCH ``data`` as JSON to ``url`` and return the JSON answer."""
-        return self._raw_send("PATCH", url, data, timeout, extra_headers)
+        return self._raw_send("PATCH", url, data, timeout, extra_headers, deadline)
 
     def put(
         self,
@@ -739,10 +799,12 @@ class Datawrapper:
         timeout: TimeoutLike | None = None,
         extra_headers: Mapping[str, str] | None = None,
         dump_data: bool = True,
+        *,
+        deadline: float | None = None,
     ) -> bool:
         """PUT ``data`` to ``url`` (as JSON, or raw bytes/text with ``dump_data=False``); True."""
         if dump_data:
-            self._raw_send("PUT", url, data, timeout, extra_headers)
+            self._raw_send("PUT", url, data, timeout, extra_headers, deadline)
             return True
         path, query = self._api_path(url)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data or b"")
@@ -758,6 +820,7 @@ class Datawrapper:
             content_type=content_type,
             headers={k: v for k, v in (extra_headers or {}).items() if k.lower() != "content-type"},
             timeout=timeout,
+            deadline=deadline,
             kind=OperationKind.UPLOAD,
         )
         return True
@@ -768,9 +831,11 @@ class Datawrapper:
         timeout: TimeoutLike | None = None,
         data: Any = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> bool:
         """DELETE ``url`` (with ``data`` as a JSON body when given); True."""
-        self._raw_send("DELETE", url, data, timeout, extra_headers)
+        self._raw_send("DELETE", url, data, timeout, extra_headers, deadline)
         return True
 
     def _raw_send(
@@ -780,6 +845,7 @@ class Datawrapper:
         data: Any,
         timeout: TimeoutLike | None,
         extra_headers: Mapping[str, str] | None,
+        deadline: float | None = None,
     ) -> Any:
         path, query = self._api_path(url)
         headers = {k: v for k, v in (extra_headers or {}).items() if k.lower() != "content-type"}
@@ -790,6 +856,7 @@ class Datawrapper:
             json=data if data else _UNSET,
             headers=headers,
             timeout=timeout,
+            deadline=deadline,
             kind=OperationKind.WRITE,
         )
         return self._decode(response)
@@ -809,6 +876,7 @@ class Datawrapper:
         *,
         offset: int | None = None,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> ChartList:
         """The charts visible to the token (``GET /v3/charts``), as a :class:`ChartList`.
 
@@ -832,24 +900,31 @@ class Datawrapper:
             "teamId": team_id or None,
         }
         result = self._call(
-            "GET", "/charts", kind=OperationKind.READ, params=params, timeout=timeout
+            "GET",
+            "/charts",
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+            deadline=deadline,
         )
         return ChartList.from_json(result)
 
-    def get_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def get_chart(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """The chart's JSON: type, title, metadata ... (``GET /v3/charts/{id}``)."""
         cid = check_chart_id(chart_id)
         result: dict[str, Any] = self._call(
-            "GET", f"/charts/{cid}", kind=OperationKind.READ, timeout=timeout
+            "GET", f"/charts/{cid}", kind=OperationKind.READ, timeout=timeout, deadline=deadline
         )
         return result
 
     def chart_properties(
-        self, chart_id: str, *, timeout: TimeoutLike | None = None
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
     ) -> dict[str, Any]:
         """Deprecated name of :meth:`get_chart`."""
         _deprecated("chart_properties", "get_chart(chart_id)")
-        return self.get_chart(chart_id, timeout=timeout)
+        return self.get_chart(chart_id, timeout=timeout, deadline=deadline)
 
     def create_chart(
         self,
@@ -865,6 +940,7 @@ class Datawrapper:
         metadata: Mapping[str, Any] | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Create a chart (``POST /v3/charts``), upload ``data`` if given; return its JSON.
 
@@ -873,8 +949,9 @@ class Datawrapper:
         The creation is never retried after it may have reached the server, so one call makes
         at most one chart. If the data upload then fails (after its retries),
         :class:`~datawrapper.PartialFailureError` is raised with ``.chart_id`` naming the
-        chart that was created.
+        chart that was created. ``deadline`` bounds both requests together.
         """
+        budget = self._budget(deadline)
         if not isinstance(title, str):
             raise InvalidRequestError(f"title must be a string, got {type(title).__name__}")
         if not isinstance(chart_type, str) or not chart_type:
@@ -899,6 +976,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body=body,
             timeout=timeout,
+            deadline=budget.left("creating the chart"),
             idempotent=False,
         )
         if payload is not None:
@@ -908,14 +986,15 @@ class Datawrapper:
                     "the API answered the chart creation without a chart id, so the data "
                     "could not be uploaded; check get_charts() for the new chart"
                 )
-            self._upload_after_create(cid, payload, timeout)
+            self._upload_after_create(cid, payload, timeout, budget)
         return chart
 
     def _upload_after_create(
-        self, chart_id: str, payload: bytes, timeout: TimeoutLike | None
+        self, chart_id: str, payload: bytes, timeout: TimeoutLike | None, budget: _Budget
     ) -> None:
         try:
-            self._put_data(chart_id, payload, "text/csv; charset=utf-8", timeout)
+            left = budget.left("uploading the data")
+            self._put_data(chart_id, payload, "text/csv; charset=utf-8", timeout, left)
         except DatawrapperError as exc:
             raise PartialFailureError(
                 f"chart {chart_id} was created, but uploading its data failed: {exc.message}. "
@@ -939,12 +1018,15 @@ class Datawrapper:
         metadata: Mapping[str, Any] | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change a chart (``PATCH /v3/charts/{id}``, metadata deep-merged); upload ``data``.
 
         Returns the chart's JSON after the change. Raises
-        :class:`~datawrapper.InvalidRequestError` when nothing is to be changed.
+        :class:`~datawrapper.InvalidRequestError` when nothing is to be changed. ``deadline``
+        bounds all its requests together.
         """
+        budget = self._budget(deadline)
         cid = check_chart_id(chart_id)
         payload = None if data is None else csv_from_data(data)
         body = _body(
@@ -966,12 +1048,19 @@ class Datawrapper:
         result: dict[str, Any] = {}
         if body:
             result = self._call(
-                "PATCH", f"/charts/{cid}", kind=OperationKind.WRITE, body=body, timeout=timeout
+                "PATCH",
+                f"/charts/{cid}",
+                kind=OperationKind.WRITE,
+                body=body,
+                timeout=timeout,
+                deadline=budget.left("updating the chart"),
             )
         if payload is not None:
-            self._put_data(cid, payload, "text/csv; charset=utf-8", timeout)
+            left = budget.left("uploading the data")
+            self._put_data(cid, payload, "text/csv; charset=utf-8", timeout, left)
             if not body:
-                result = self.get_chart(cid, timeout=timeout)
+                left = budget.left("reading the updated chart")
+                result = self.get_chart(cid, timeout=timeout, deadline=left)
         return result
 
     def update_metadata(
@@ -980,6 +1069,7 @@ class Datawrapper:
         metadata: Mapping[str, Any],
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Deprecated: deep-merge ``metadata`` into the chart; use :meth:`update_chart`."""
         _deprecated("update_metadata", "update_chart(chart_id, metadata=...)")
@@ -987,7 +1077,7 @@ class Datawrapper:
             raise InvalidRequestError(
                 "metadata must be a non-empty dict such as {'describe': {'intro': 'Hi'}}"
             )
-        return self.update_chart(chart_id, metadata=metadata, timeout=timeout)
+        return self.update_chart(chart_id, metadata=metadata, timeout=timeout, deadline=deadline)
 
     def update_description(
         self,
@@ -1004,6 +1094,7 @@ class Datawrapper:
         hide_title: bool | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change ``metadata.describe`` (source, intro, byline, number format ...); the chart.
 
@@ -1029,10 +1120,17 @@ class Datawrapper:
             raise InvalidRequestError(
                 "no updates submitted: pass at least one description field, e.g. intro='...'"
             )
-        return self.update_chart(chart_id, metadata={"describe": describe}, timeout=timeout)
+        return self.update_chart(
+            chart_id, metadata={"describe": describe}, timeout=timeout, deadline=deadline
+        )
 
     def move_chart(
-        self, chart_id: str, folder_id: str | int, *, timeout: TimeoutLike | None = None
+        self,
+        chart_id: str,
+        folder_id: str | int,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Move the chart into folder ``folder_id`` (``PATCH /v3/charts/{id}``); the chart."""
         cid = check_chart_id(chart_id)
@@ -1042,16 +1140,23 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body={"folderId": _int_id(folder_id, "folder_id")},
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
-    def delete_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> bool:
+    def delete_chart(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> bool:
         """Delete the chart (``DELETE /v3/charts/{id}``); True."""
         cid = check_chart_id(chart_id)
-        self.request("DELETE", f"/charts/{cid}", kind=OperationKind.WRITE, timeout=timeout)
+        self.request(
+            "DELETE", f"/charts/{cid}", kind=OperationKind.WRITE, timeout=timeout, deadline=deadline
+        )
         return True
 
-    def copy_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def copy_chart(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """Make an editable copy (``POST /v3/charts/{id}/copy``); the new chart's JSON.
 
         Never retried once it may have reached the server: that could make two copies.
@@ -1062,11 +1167,14 @@ class Datawrapper:
             f"/charts/{cid}/copy",
             kind=OperationKind.WRITE,
             timeout=timeout,
+            deadline=deadline,
             idempotent=False,
         )
         return result
 
-    def fork_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def fork_chart(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """Fork a (River) chart (``POST /v3/charts/{id}/fork``); the new chart's JSON.
 
         Never retried once it may have reached the server: that could make two forks.
@@ -1077,6 +1185,7 @@ class Datawrapper:
             f"/charts/{cid}/fork",
             kind=OperationKind.WRITE,
             timeout=timeout,
+            deadline=deadline,
             idempotent=False,
         )
         return result
@@ -1087,6 +1196,7 @@ class Datawrapper:
         display: bool = False,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """Publish the chart (``POST /v3/charts/{id}/publish``): ``{"data", "version", "url"}``.
 
@@ -1100,6 +1210,7 @@ class Datawrapper:
             f"/charts/{cid}/publish",
             kind=OperationKind.PUBLISH,
             timeout=timeout,
+            deadline=deadline,
             idempotent=True,
         )
         if display:
@@ -1107,7 +1218,9 @@ class Datawrapper:
             return self._iframe(chart)
         return result
 
-    def unpublish_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> bool:
+    def unpublish_chart(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> bool:
         """Take the chart offline (``POST /v3/charts/{id}/unpublish``); True. Safe to repeat."""
         cid = check_chart_id(chart_id)
         self.request(
@@ -1115,6 +1228,7 @@ class Datawrapper:
             f"/charts/{cid}/unpublish",
             kind=OperationKind.PUBLISH,
             timeout=timeout,
+            deadline=deadline,
             idempotent=True,
         )
         return True
@@ -1131,17 +1245,23 @@ class Datawrapper:
         iframe = _ipython_display("IFrame")
         return iframe(url, width=publish.get("embed-width"), height=publish.get("embed-height"))
 
-    def display_chart(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> Any:
+    def display_chart(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> Any:
         """An IPython ``IFrame`` of the published chart, for notebooks (needs IPython)."""
-        return self._iframe(self.get_chart(chart_id, timeout=timeout))
+        return self._iframe(self.get_chart(chart_id, timeout=timeout, deadline=deadline))
 
     def get_chart_display_urls(
-        self, chart_id: str, *, timeout: TimeoutLike | None = None
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
     ) -> list[dict[str, Any]]:
         """The URLs the chart can be shown at (``GET /v3/charts/{id}/display-urls``)."""
         cid = check_chart_id(chart_id)
         result: list[dict[str, Any]] = self._call(
-            "GET", f"/charts/{cid}/display-urls", kind=OperationKind.READ, timeout=timeout
+            "GET",
+            f"/charts/{cid}/display-urls",
+            kind=OperationKind.READ,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1151,13 +1271,14 @@ class Datawrapper:
         responsive: bool = False,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> str:
         """The chart's embed code: fixed-size iframe, or responsive with ``responsive=True``.
 
         Raises :class:`~datawrapper.InvalidRequestError` (not ``KeyError``) when the chart
         has no embed code yet because it was never published.
         """
-        chart = self.get_chart(chart_id, timeout=timeout)
+        chart = self.get_chart(chart_id, timeout=timeout, deadline=deadline)
         codes = chart.get("metadata", {}).get("publish", {}).get("embed-codes") or {}
         key = "embed-method-responsive" if responsive else "embed-method-iframe"
         code = codes.get(key)
@@ -1176,6 +1297,7 @@ class Datawrapper:
         *,
         as_dataframe: bool = False,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """The chart's data (``GET /v3/charts/{id}/data``).
 
@@ -1185,7 +1307,11 @@ class Datawrapper:
         """
         cid = check_chart_id(chart_id)
         response = self.request(
-            "GET", f"/charts/{cid}/data", kind=OperationKind.READ, timeout=timeout
+            "GET",
+            f"/charts/{cid}/data",
+            kind=OperationKind.READ,
+            timeout=timeout,
+            deadline=deadline,
         )
         if "json" in response.content_type and response.content.strip():
             try:
@@ -1195,35 +1321,59 @@ class Datawrapper:
         text = response.text
         return to_dataframe(text) if as_dataframe else text
 
-    def chart_data(self, chart_id: str, *, timeout: TimeoutLike | None = None) -> Any:
+    def chart_data(
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> Any:
         """Deprecated name of :meth:`get_data`."""
         _deprecated("chart_data", "get_data(chart_id)")
-        return self.get_data(chart_id, timeout=timeout)
+        return self.get_data(chart_id, timeout=timeout, deadline=deadline)
 
-    def add_data(self, chart_id: str, data: Any, *, timeout: TimeoutLike | None = None) -> bool:
+    def add_data(
+        self,
+        chart_id: str,
+        data: Any,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+    ) -> bool:
         """Replace the chart's data (``PUT /v3/charts/{id}/data``) with CSV made from ``data``.
 
         ``data``: a pandas DataFrame, CSV text or bytes (sent unchanged), a list of row dicts,
         or a dict of columns. Uses the ``"upload"`` timeout (long write limit). True.
         """
         cid = check_chart_id(chart_id)
-        self._put_data(cid, csv_from_data(data), "text/csv; charset=utf-8", timeout)
+        self._put_data(cid, csv_from_data(data), "text/csv; charset=utf-8", timeout, deadline)
         return True
 
-    def add_json(self, chart_id: str, data: Any, *, timeout: TimeoutLike | None = None) -> bool:
+    def add_json(
+        self,
+        chart_id: str,
+        data: Any,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+    ) -> bool:
         """Store JSON ``data`` for the chart (e.g. locator-map markers); True.
 
         Sets ``metadata.data.json = true`` (a JSON boolean) and then uploads ``data`` with
         ``Content-Type: application/json`` (the community client sent it as ``text/csv``).
         """
+        budget = self._budget(deadline)
         cid = check_chart_id(chart_id)
         payload = json_from_data(data)
-        self.update_chart(cid, metadata={"data": {"json": True}}, timeout=timeout)
-        self._put_data(cid, payload, "application/json", timeout)
+        left = budget.left("marking the data as JSON")
+        self.update_chart(cid, metadata={"data": {"json": True}}, timeout=timeout, deadline=left)
+        left = budget.left("uploading the data")
+        self._put_data(cid, payload, "application/json", timeout, left)
         return True
 
     def _put_data(
-        self, chart_id: str, payload: bytes, content_type: str, timeout: TimeoutLike | None
+        self,
+        chart_id: str,
+        payload: bytes,
+        content_type: str,
+        timeout: TimeoutLike | None,
+        deadline: float | None = None,
     ) -> None:
         self.request(
             "PUT",
@@ -1232,10 +1382,11 @@ class Datawrapper:
             content_type=content_type,
             kind=OperationKind.UPLOAD,
             timeout=timeout,
+            deadline=deadline,
         )
 
     def refresh_data(
-        self, chart_id: str, *, timeout: TimeoutLike | None = None
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
     ) -> dict[str, Any] | bool:
         """Re-fetch the chart's external data (``POST /v3/charts/{id}/data/refresh``).
 
@@ -1248,6 +1399,7 @@ class Datawrapper:
             f"/charts/{cid}/data/refresh",
             kind=OperationKind.PUBLISH,
             timeout=timeout,
+            deadline=deadline,
             idempotent=True,
         )
         return result
@@ -1306,7 +1458,12 @@ class Datawrapper:
         return query
 
     def _export(
-        self, chart_id: str, fmt: str, params: Mapping[str, Any], timeout: TimeoutLike | None
+        self,
+        chart_id: str,
+        fmt: str,
+        params: Mapping[str, Any],
+        timeout: TimeoutLike | None,
+        deadline: float | None = None,
     ) -> bytes:
         cid = check_chart_id(chart_id)
         if fmt not in EXPORT_FORMATS:
@@ -1318,6 +1475,7 @@ class Datawrapper:
             params=query,
             kind=OperationKind.EXPORT,
             timeout=timeout,
+            deadline=deadline,
         )
         return response.content
 
@@ -1330,6 +1488,7 @@ class Datawrapper:
         filepath: None = None,
         display: Literal[False] = False,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> bytes: ...
 
@@ -1342,6 +1501,7 @@ class Datawrapper:
         filepath: str | os.PathLike[str],
         display: Literal[False] = False,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> Path: ...
 
@@ -1354,6 +1514,7 @@ class Datawrapper:
         filepath: str | os.PathLike[str] | None = None,
         display: Literal[True],
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> Any: ...
 
@@ -1365,6 +1526,7 @@ class Datawrapper:
         filepath: str | os.PathLike[str] | None = None,
         display: bool = False,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> Any:
         """The chart exported as ``output`` (``"png"``, ``"pdf"`` or ``"svg"``).
@@ -1383,7 +1545,7 @@ class Datawrapper:
         returned; ``display=True`` returns an IPython ``Image`` (needs IPython). Uses the long
         ``"export"`` timeout.
         """
-        content = self._export(chart_id, output, params, timeout)
+        content = self._export(chart_id, output, params, timeout, deadline)
         if filepath is None and not display:
             return content
         path = Path(filepath if filepath is not None else f"./image.{output}")
@@ -1394,39 +1556,60 @@ class Datawrapper:
         return path
 
     def export_png(
-        self, chart_id: str, *, timeout: TimeoutLike | None = None, **params: Any
+        self,
+        chart_id: str,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+        **params: Any,
     ) -> bytes:
         """The chart as PNG bytes; ``params`` as for :meth:`export_chart`."""
-        return self._export(chart_id, "png", params, timeout)
+        return self._export(chart_id, "png", params, timeout, deadline)
 
     def export_pdf(
-        self, chart_id: str, *, timeout: TimeoutLike | None = None, **params: Any
+        self,
+        chart_id: str,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+        **params: Any,
     ) -> bytes:
         """The chart as PDF bytes; ``params`` as for :meth:`export_chart`."""
-        return self._export(chart_id, "pdf", params, timeout)
+        return self._export(chart_id, "pdf", params, timeout, deadline)
 
     def export_svg(
-        self, chart_id: str, *, timeout: TimeoutLike | None = None, **params: Any
+        self,
+        chart_id: str,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+        **params: Any,
     ) -> bytes:
         """The chart as SVG bytes; ``params`` as for :meth:`export_chart`."""
-        return self._export(chart_id, "svg", params, timeout)
+        return self._export(chart_id, "svg", params, timeout, deadline)
 
     # ------------------------------------------------------------------ folders
 
-    def get_folders(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def get_folders(
+        self, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """The folders visible to the token (``GET /v3/folders``)."""
         result: dict[str, Any] = self._call(
-            "GET", "/folders", kind=OperationKind.READ, timeout=timeout
+            "GET", "/folders", kind=OperationKind.READ, timeout=timeout, deadline=deadline
         )
         return result
 
     def get_folder(
-        self, folder_id: str | int, *, timeout: TimeoutLike | None = None
+        self,
+        folder_id: str | int,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """One folder, with its charts (``GET /v3/folders/{id}``)."""
         fid = _int_id(folder_id, "folder_id")
         result: dict[str, Any] = self._call(
-            "GET", f"/folders/{fid}", kind=OperationKind.READ, timeout=timeout
+            "GET", f"/folders/{fid}", kind=OperationKind.READ, timeout=timeout, deadline=deadline
         )
         return result
 
@@ -1437,6 +1620,7 @@ class Datawrapper:
         team_id: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Create a folder (``POST /v3/folders``); the new folder. Never retried once sent."""
         if not isinstance(name, str) or not name.strip():
@@ -1447,7 +1631,12 @@ class Datawrapper:
             teamId=team_id or None,
         )
         result: dict[str, Any] = self._call(
-            "POST", "/folders", kind=OperationKind.WRITE, body=body, timeout=timeout
+            "POST",
+            "/folders",
+            kind=OperationKind.WRITE,
+            body=body,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1460,6 +1649,7 @@ class Datawrapper:
         user_id: str | int | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Rename or move a folder (``PATCH /v3/folders/{id}``); the folder."""
         fid = _int_id(folder_id, "folder_id")
@@ -1474,14 +1664,31 @@ class Datawrapper:
                 "no updates submitted: pass name, parent_id, team_id or user_id"
             )
         result: dict[str, Any] = self._call(
-            "PATCH", f"/folders/{fid}", kind=OperationKind.WRITE, body=body, timeout=timeout
+            "PATCH",
+            f"/folders/{fid}",
+            kind=OperationKind.WRITE,
+            body=body,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
-    def delete_folder(self, folder_id: str | int, *, timeout: TimeoutLike | None = None) -> bool:
+    def delete_folder(
+        self,
+        folder_id: str | int,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+    ) -> bool:
         """Delete a folder (``DELETE /v3/folders/{id}``); True."""
         fid = _int_id(folder_id, "folder_id")
-        self.request("DELETE", f"/folders/{fid}", kind=OperationKind.WRITE, timeout=timeout)
+        self.request(
+            "DELETE",
+            f"/folders/{fid}",
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            deadline=deadline,
+        )
         return True
 
     # ------------------------------------------------------------------ themes and basemaps
@@ -1493,28 +1700,39 @@ class Datawrapper:
         deleted: bool = False,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """The themes available to the token (``GET /v3/themes``)."""
         params = {"limit": limit, "offset": offset, "deleted": bool(deleted)}
         result: dict[str, Any] = self._call(
-            "GET", "/themes", kind=OperationKind.READ, params=params, timeout=timeout
+            "GET",
+            "/themes",
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
-    def get_theme(self, theme_id: str, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def get_theme(
+        self, theme_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """One theme (``GET /v3/themes/{id}``)."""
         result: dict[str, Any] = self._call(
             "GET",
             f"/themes/{_segment(theme_id, 'theme_id')}",
             kind=OperationKind.READ,
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
-    def get_basemaps(self, *, timeout: TimeoutLike | None = None) -> list[dict[str, Any]]:
+    def get_basemaps(
+        self, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> list[dict[str, Any]]:
         """The basemaps for maps (``GET /v3/basemaps``)."""
         result: list[dict[str, Any]] = self._call(
-            "GET", "/basemaps", kind=OperationKind.READ, timeout=timeout
+            "GET", "/basemaps", kind=OperationKind.READ, timeout=timeout, deadline=deadline
         )
         return result
 
@@ -1524,6 +1742,7 @@ class Datawrapper:
         wgs84: bool = False,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """One basemap's metadata and geometry (``GET /v3/basemaps/{id}?wgs84=``)."""
         result: dict[str, Any] = self._call(
@@ -1532,6 +1751,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params={"wgs84": bool(wgs84)},
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1541,6 +1761,7 @@ class Datawrapper:
         basemap_key: str,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """The values of one key of a basemap (``GET /v3/basemaps/{id}/{key}``)."""
         return self._call(
@@ -1548,19 +1769,26 @@ class Datawrapper:
             f"/basemaps/{_segment(basemap_id, 'basemap_id')}/{_segment(basemap_key, 'basemap_key')}",
             kind=OperationKind.READ,
             timeout=timeout,
+            deadline=deadline,
         )
 
     # ------------------------------------------------------------------ me
 
-    def get_my_account(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def get_my_account(
+        self, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """The token's user (``GET /v3/me``)."""
-        result: dict[str, Any] = self._call("GET", "/me", kind=OperationKind.READ, timeout=timeout)
+        result: dict[str, Any] = self._call(
+            "GET", "/me", kind=OperationKind.READ, timeout=timeout, deadline=deadline
+        )
         return result
 
-    def account_info(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def account_info(
+        self, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """Deprecated name of :meth:`get_my_account`."""
         _deprecated("account_info", "get_my_account()")
-        return self.get_my_account(timeout=timeout)
+        return self.get_my_account(timeout=timeout, deadline=deadline)
 
     @staticmethod
     def _user_fields(
@@ -1594,6 +1822,7 @@ class Datawrapper:
         old_password: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change the token's user (``PATCH /v3/me``); the user."""
         body = self._user_fields(name, email, role, language, password, old_password)
@@ -1602,12 +1831,16 @@ class Datawrapper:
                 "no updates submitted: pass name, email, role, language or password"
             )
         result: dict[str, Any] = self._call(
-            "PATCH", "/me", kind=OperationKind.WRITE, body=body, timeout=timeout
+            "PATCH", "/me", kind=OperationKind.WRITE, body=body, timeout=timeout, deadline=deadline
         )
         return result
 
     def update_my_settings(
-        self, active_team: str | None = None, *, timeout: TimeoutLike | None = None
+        self,
+        active_team: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change the token's user settings (``PATCH /v3/me/settings``); the settings."""
         if not active_team:
@@ -1618,6 +1851,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body={"activeTeam": active_team},
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1638,6 +1872,7 @@ class Datawrapper:
         min_last_edit_step: int | str = 0,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """The token user's recently edited charts (``GET /v3/me/recently-edited-charts``)."""
         result: dict[str, Any] = self._call(
@@ -1646,6 +1881,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=self._page(limit, offset, min_last_edit_step),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1656,6 +1892,7 @@ class Datawrapper:
         min_last_edit_step: int | str = 0,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """The token user's recently published charts (``GET /v3/me/recently-published-charts``)."""
         result: dict[str, Any] = self._call(
@@ -1664,6 +1901,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=self._page(limit, offset, min_last_edit_step),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1679,6 +1917,7 @@ class Datawrapper:
         offset: int = 0,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Users visible to the token (``GET /v3/users``)."""
         params = {
@@ -1690,15 +1929,26 @@ class Datawrapper:
             "offset": offset or None,
         }
         result: dict[str, Any] = self._call(
-            "GET", "/users", kind=OperationKind.READ, params=params, timeout=timeout
+            "GET",
+            "/users",
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
-    def get_user(self, user_id: str | int, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def get_user(
+        self,
+        user_id: str | int,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
         """One user (``GET /v3/users/{id}``)."""
         uid = _int_id(user_id, "user_id")
         result: dict[str, Any] = self._call(
-            "GET", f"/users/{uid}", kind=OperationKind.READ, timeout=timeout
+            "GET", f"/users/{uid}", kind=OperationKind.READ, timeout=timeout, deadline=deadline
         )
         return result
 
@@ -1714,6 +1964,7 @@ class Datawrapper:
         old_password: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change a user (``PATCH /v3/users/{id}``); the user."""
         uid = _int_id(user_id, "user_id")
@@ -1725,7 +1976,12 @@ class Datawrapper:
                 "no updates submitted: pass name, email, role, language, activate_token or password"
             )
         result: dict[str, Any] = self._call(
-            "PATCH", f"/users/{uid}", kind=OperationKind.WRITE, body=body, timeout=timeout
+            "PATCH",
+            f"/users/{uid}",
+            kind=OperationKind.WRITE,
+            body=body,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1735,6 +1991,7 @@ class Datawrapper:
         active_team: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change a user's settings (``PATCH /v3/users/{id}/settings``); the settings."""
         uid = _int_id(user_id, "user_id")
@@ -1746,6 +2003,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body={"activeTeam": active_team},
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1757,6 +2015,7 @@ class Datawrapper:
         min_last_edit_step: int | str = 0,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """A user's recently edited charts (``GET /v3/users/{id}/recently-edited-charts``)."""
         uid = _int_id(user_id, "user_id")
@@ -1766,6 +2025,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=self._page(limit, offset, min_last_edit_step),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1777,6 +2037,7 @@ class Datawrapper:
         min_last_edit_step: int | str = 0,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """A user's recently published charts (``GET /v3/users/{id}/recently-published-charts``)."""
         uid = _int_id(user_id, "user_id")
@@ -1786,6 +2047,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=self._page(limit, offset, min_last_edit_step),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1823,6 +2085,7 @@ class Datawrapper:
         offset: int = 0,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """The token user's workspaces (``GET /v3/workspaces``)."""
         result: dict[str, Any] = self._call(
@@ -1831,20 +2094,34 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=self._listing(search, order, order_by, limit, offset),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
     def get_workspace(
-        self, workspace_slug: str, *, timeout: TimeoutLike | None = None
+        self,
+        workspace_slug: str,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """One workspace (``GET /v3/workspaces/{slug}``)."""
         result: dict[str, Any] = self._call(
-            "GET", self._workspace_path(workspace_slug), kind=OperationKind.READ, timeout=timeout
+            "GET",
+            self._workspace_path(workspace_slug),
+            kind=OperationKind.READ,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
     def create_workspace(
-        self, name: str, slug: str | None = None, *, timeout: TimeoutLike | None = None
+        self,
+        name: str,
+        slug: str | None = None,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Create a workspace (``POST /v3/workspaces``); the workspace. Never retried once sent."""
         if not isinstance(name, str) or not name.strip():
@@ -1855,6 +2132,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body=_body(name=name, slug=slug or None),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1868,6 +2146,7 @@ class Datawrapper:
         color: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change a workspace (``PATCH /v3/workspaces/{slug}``); the workspace."""
         body = _body(
@@ -1887,16 +2166,24 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body=body,
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
-    def delete_workspace(self, workspace_slug: str, *, timeout: TimeoutLike | None = None) -> bool:
+    def delete_workspace(
+        self,
+        workspace_slug: str,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+    ) -> bool:
         """Delete a workspace (``DELETE /v3/workspaces/{slug}``); True."""
         self.request(
             "DELETE",
             self._workspace_path(workspace_slug),
             kind=OperationKind.WRITE,
             timeout=timeout,
+            deadline=deadline,
         )
         return True
 
@@ -1912,6 +2199,7 @@ class Datawrapper:
         include_invites: bool = False,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """A workspace's members (``GET /v3/workspaces/{slug}/members``)."""
         params = self._listing(
@@ -1929,6 +2217,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=params,
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -1947,6 +2236,7 @@ class Datawrapper:
         role: str,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """Set the role of workspace members (``PATCH /v3/workspaces/{slug}/members``)."""
         return self._call(
@@ -1955,6 +2245,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body={"memberIds": self._ids(member_ids, "member_ids"), "role": role},
             timeout=timeout,
+            deadline=deadline,
         )
 
     def remove_workspace_members(
@@ -1963,6 +2254,7 @@ class Datawrapper:
         member_ids: Sequence[int | str],
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Remove members from a workspace (``DELETE /v3/workspaces/{slug}/members``); True."""
         self.request(
@@ -1971,6 +2263,7 @@ class Datawrapper:
             json={"memberIds": self._ids(member_ids, "member_ids")},
             kind=OperationKind.WRITE,
             timeout=timeout,
+            deadline=deadline,
         )
         return True
 
@@ -1984,6 +2277,7 @@ class Datawrapper:
         offset: int = 0,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """A workspace's teams (``GET /v3/workspaces/{slug}/teams``)."""
         result: dict[str, Any] = self._call(
@@ -1992,11 +2286,17 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=self._listing(search, order, order_by, limit, offset),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
     def get_workspace_team(
-        self, workspace_slug: str, team_id: str, *, timeout: TimeoutLike | None = None
+        self,
+        workspace_slug: str,
+        team_id: str,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """One team of a workspace (``GET /v3/workspaces/{slug}/teams/{team}``)."""
         result: dict[str, Any] = self._call(
@@ -2004,6 +2304,7 @@ class Datawrapper:
             self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id")),
             kind=OperationKind.READ,
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -2015,6 +2316,7 @@ class Datawrapper:
         icon: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Create a team in a workspace (``POST /v3/workspaces/{slug}/teams``); the team."""
         if not isinstance(name, str) or not name.strip():
@@ -2025,6 +2327,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body=_body(name=name, isPrivate=is_private, icon=icon or None),
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -2039,6 +2342,7 @@ class Datawrapper:
         icon: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Change a team (``PATCH /v3/workspaces/{slug}/teams/{team}``); the team."""
         body = _body(
@@ -2058,6 +2362,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body=body,
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -2068,6 +2373,7 @@ class Datawrapper:
         migration_team_id: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Delete a team, moving its charts to ``migration_team_id`` if given; True."""
         self.request(
@@ -2076,6 +2382,7 @@ class Datawrapper:
             json=_body(migrationTeamId=migration_team_id) if migration_team_id else _UNSET,
             kind=OperationKind.WRITE,
             timeout=timeout,
+            deadline=deadline,
         )
         return True
 
@@ -2092,6 +2399,7 @@ class Datawrapper:
         include_invites: bool = False,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """A team's members (``GET /v3/workspaces/{slug}/teams/{team}/members``)."""
         params = self._listing(
@@ -2109,6 +2417,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params=params,
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -2120,6 +2429,7 @@ class Datawrapper:
         role: str = "member",
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Add users to a team (``POST /v3/workspaces/{slug}/teams/{team}/members``); True."""
         self.request(
@@ -2128,6 +2438,7 @@ class Datawrapper:
             json={"userIds": self._ids(user_ids, "user_ids"), "role": role},
             kind=OperationKind.WRITE,
             timeout=timeout,
+            deadline=deadline,
         )
         return True
 
@@ -2139,6 +2450,7 @@ class Datawrapper:
         role: str = "member",
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """Set the team role of members (``PATCH .../teams/{team}/members``)."""
         return self._call(
@@ -2147,6 +2459,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body={"memberIds": self._ids(member_ids, "member_ids"), "role": role},
             timeout=timeout,
+            deadline=deadline,
         )
 
     def remove_workspace_team_members(
@@ -2156,6 +2469,7 @@ class Datawrapper:
         member_ids: Sequence[int | str],
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Remove members from a team (``DELETE .../teams/{team}/members``); True."""
         self.request(
@@ -2164,13 +2478,19 @@ class Datawrapper:
             json={"memberIds": self._ids(member_ids, "member_ids")},
             kind=OperationKind.WRITE,
             timeout=timeout,
+            deadline=deadline,
         )
         return True
 
     # ------------------------------------------------------------------ login and API tokens
 
     def get_login_tokens(
-        self, limit: int = 100, offset: int = 0, *, timeout: TimeoutLike | None = None
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """The user's one-time login tokens (``GET /v3/auth/login-tokens``)."""
         result: dict[str, Any] = self._call(
@@ -2179,32 +2499,49 @@ class Datawrapper:
             kind=OperationKind.READ,
             params={"limit": limit or None, "offset": offset or None},
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
-    def create_login_token(self, *, timeout: TimeoutLike | None = None) -> dict[str, Any]:
+    def create_login_token(
+        self, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> dict[str, Any]:
         """A new one-time login token, valid for five minutes (``POST /v3/auth/login-tokens``).
 
         Sent without a body, so without a Content-Type. Never retried once sent.
         """
         result: dict[str, Any] = self._call(
-            "POST", "/auth/login-tokens", kind=OperationKind.WRITE, timeout=timeout
+            "POST",
+            "/auth/login-tokens",
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            deadline=deadline,
         )
         if isinstance(result, dict):
             register_secret(result.get("token"))
         return result
 
     def delete_login_token(
-        self, token_id: str | int, *, timeout: TimeoutLike | None = None
+        self,
+        token_id: str | int,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Delete a login token (``DELETE /v3/auth/login-tokens/{id}``); True."""
         tid = _int_id(token_id, "token_id")
         self.request(
-            "DELETE", f"/auth/login-tokens/{tid}", kind=OperationKind.WRITE, timeout=timeout
+            "DELETE",
+            f"/auth/login-tokens/{tid}",
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            deadline=deadline,
         )
         return True
 
-    def login(self, token: str, *, timeout: TimeoutLike | None = None) -> Any:
+    def login(
+        self, token: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> Any:
         """Log in with a one-time login token (``GET /v3/auth/login/{token}``).
 
         The API redirects to the page the token was made for; that page's content is returned.
@@ -2218,10 +2555,16 @@ class Datawrapper:
             f"/auth/login/{_segment(token, 'token')}",
             kind=OperationKind.READ,
             timeout=timeout,
+            deadline=deadline,
         )
 
     def get_api_tokens(
-        self, limit: int = 100, offset: int = 0, *, timeout: TimeoutLike | None = None
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """The user's API tokens, without their secrets (``GET /v3/auth/tokens``)."""
         result: dict[str, Any] = self._call(
@@ -2230,6 +2573,7 @@ class Datawrapper:
             kind=OperationKind.READ,
             params={"limit": limit or None, "offset": offset or None},
             timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -2239,6 +2583,7 @@ class Datawrapper:
         scopes: Sequence[str],
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Create an API token (``POST /v3/auth/tokens``); its JSON, with the secret ``token``.
 
@@ -2255,6 +2600,7 @@ class Datawrapper:
             kind=OperationKind.WRITE,
             body={"comment": comment, "scopes": list(scopes)},
             timeout=timeout,
+            deadline=deadline,
         )
         if isinstance(result, dict):
             register_secret(result.get("token"))
@@ -2267,6 +2613,7 @@ class Datawrapper:
         scopes: Sequence[str] | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> bool:
         """Change an API token's comment and scopes (``PUT /v3/auth/tokens/{id}``); True."""
         tid = _int_id(id, "id")
@@ -2274,20 +2621,39 @@ class Datawrapper:
         if scopes:
             body["scopes"] = list(scopes)
         self.request(
-            "PUT", f"/auth/tokens/{tid}", json=body, kind=OperationKind.WRITE, timeout=timeout
+            "PUT",
+            f"/auth/tokens/{tid}",
+            json=body,
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            deadline=deadline,
         )
         return True
 
-    def delete_api_token(self, token_id: str | int, *, timeout: TimeoutLike | None = None) -> bool:
+    def delete_api_token(
+        self,
+        token_id: str | int,
+        *,
+        timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
+    ) -> bool:
         """Delete an API token (``DELETE /v3/auth/tokens/{id}``); True."""
         tid = _int_id(token_id, "token_id")
-        self.request("DELETE", f"/auth/tokens/{tid}", kind=OperationKind.WRITE, timeout=timeout)
+        self.request(
+            "DELETE",
+            f"/auth/tokens/{tid}",
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            deadline=deadline,
+        )
         return True
 
-    def get_token_scopes(self, *, timeout: TimeoutLike | None = None) -> list[str]:
+    def get_token_scopes(
+        self, *, timeout: TimeoutLike | None = None, deadline: float | None = None
+    ) -> list[str]:
         """The scopes an API token can have (``GET /v3/auth/token-scopes``)."""
         result: list[str] = self._call(
-            "GET", "/auth/token-scopes", kind=OperationKind.READ, timeout=timeout
+            "GET", "/auth/token-scopes", kind=OperationKind.READ, timeout=timeout, deadline=deadline
         )
         return result
 
@@ -2301,6 +2667,7 @@ class Datawrapper:
         iframe: bool | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """The oEmbed document of a published chart URL (``GET /v3/oembed``)."""
         if not isinstance(url, str) or not url:
@@ -2313,7 +2680,12 @@ class Datawrapper:
             "iframe": iframe,
         }
         result: dict[str, Any] = self._call(
-            "GET", "/oembed", kind=OperationKind.READ, params=params, timeout=timeout
+            "GET",
+            "/oembed",
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
@@ -2325,6 +2697,7 @@ class Datawrapper:
         search: str | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
         """Charts shared in the River (``GET /v3/river``)."""
         params = {
@@ -2334,17 +2707,22 @@ class Datawrapper:
             "search": search or None,
         }
         result: dict[str, Any] = self._call(
-            "GET", "/river", kind=OperationKind.READ, params=params, timeout=timeout
+            "GET",
+            "/river",
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+            deadline=deadline,
         )
         return result
 
     def get_river_chart(
-        self, chart_id: str, *, timeout: TimeoutLike | None = None
+        self, chart_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
     ) -> dict[str, Any]:
         """One River chart (``GET /v3/river/{id}``)."""
         cid = check_chart_id(chart_id)
         result: dict[str, Any] = self._call(
-            "GET", f"/river/{cid}", kind=OperationKind.READ, timeout=timeout
+            "GET", f"/river/{cid}", kind=OperationKind.READ, timeout=timeout, deadline=deadline
         )
         return result
 
@@ -2357,6 +2735,7 @@ class Datawrapper:
         forkable: bool | None = None,
         *,
         timeout: TimeoutLike | None = None,
+        deadline: float | None = None,
         **fields: Any,
     ) -> bool:
         """Change a River chart's description, byline, tags ... (``PUT /v3/river/{id}``); True.
@@ -2376,5 +2755,12 @@ class Datawrapper:
             raise InvalidRequestError(
                 "no updates submitted: pass description, byline, tags or forkable"
             )
-        self.request("PUT", f"/river/{cid}", json=body, kind=OperationKind.WRITE, timeout=timeout)
+        self.request(
+            "PUT",
+            f"/river/{cid}",
+            json=body,
+            kind=OperationKind.WRITE,
+            timeout=timeout,
+            deadline=deadline,
+        )
         return True
