@@ -21,7 +21,8 @@ def tests(session: nox.Session) -> None:
 def deep(session: nox.Session) -> None:
     """Run the suite with the deep hypothesis profile (many more examples per property)."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "deep"})
+    # Deep properties run hundreds of examples each: lift the per-test timeout of pyproject.
+    session.run("pytest", "--timeout=1800", *session.posargs, env={"HYPOTHESIS_PROFILE": "deep"})
 
 
 @nox.session(python=PYTHON)
