@@ -40,7 +40,7 @@ ALLOWED_EXTRA_REQUEST_HEADERS = frozenset(
 #: Which limit bounds a stalled request upload (the send phase) on each backend.
 WRITE_PHASE_LIMIT = {"requests": "connect", "httpx": "write", "urllib3": "connect"}
 #: Whether idle connections beyond PoolConfig.max_keepalive_connections are closed.
-KEEPALIVE_LIMIT_HONOURED = {"requests": False, "httpx": True, "urllib3": False}
+KEEPALIVE_LIMIT_HONOURED = {"requests": True, "httpx": True, "urllib3": True}
 
 #: Whether verify=False makes the library warn (InsecureRequestWarning) on every request, on
 #: top of the one log line of our layer.

@@ -176,9 +176,8 @@ def test_threads_never_exceed_max_connections(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_max_keepalive_connections(server: FakeServer, backend: str) -> None:
-    """After a burst on 4 connections with max_keepalive_connections=1, httpx keeps 1 idle
-    connection; requests and urllib3 keep all 4 (their pool has one size): the documented
-    difference."""
+    """After a burst on 4 connections with max_keepalive_connections=1, every backend keeps
+    exactly 1 idle connection and closes the other 3."""
     reset_server(server)
     settle(server)
     server.faults.add(Fault.delay(0.2), path="^/burst$", times=4)

@@ -128,9 +128,9 @@ class PoolConfig:
       More concurrent calls wait for a free one up to ``Timeout.pool`` and then raise
       :class:`~datawrapper.PoolTimeout`. Ten covers the default bulk worker count with room,
       and keeps a client far below server connection limits.
-    - ``max_keepalive_connections`` (10): idle connections kept for reuse. httpx honours it
-      exactly; requests and urllib3 keep up to ``max_connections`` idle (their pools have one
-      size), which this value cannot lower.
+    - ``max_keepalive_connections`` (10): idle connections kept for reuse; a connection
+      that comes back when this many are idle is closed. Honoured on every backend (httpx
+      natively; requests and urllib3 by sizing their pools to it).
     - ``keepalive_expiry`` (15 s): an idle connection older than this is closed instead of
       reused. httpx applies it per connection; requests and urllib3 apply it to the whole pool
       (after that much idle time every kept connection is dropped), and both also detect

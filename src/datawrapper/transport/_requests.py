@@ -27,7 +27,14 @@ from ._base import PooledTransport, VerifyTypes, resolve_verify, warn_if_insecur
 from ._config import PoolConfig, Timeout
 from ._models import Headers, Request, Response
 from ._urllib3 import _map_exceptions as _map_urllib3_exceptions
-from ._urllib3 import _root_cause, close_pools, map_urllib3_error, read_body_until, urllib3_timeout
+from ._urllib3 import (
+    _root_cause,
+    close_pools,
+    keepalive_pools,
+    map_urllib3_error,
+    read_body_until,
+    urllib3_timeout,
+)
 
 __all__ = ["RequestsTransport", "map_requests_error"]
 
@@ -107,10 +114,11 @@ class RequestsTransport(PooledTransport):
         session.trust_env = False
         adapter = requests.adapters.HTTPAdapter(
             pool_connections=10,
-            pool_maxsize=self.pool.max_connections,
+            pool_maxsize=self.pool.max_keepalive_connections,
             max_retries=0,
             pool_block=False,
         )
+        keepalive_pools(adapter.poolmanager)  # extra connections close quietly, see _urllib3
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._adapter = adapter

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import http.client
 import os
+import queue
 import socket
 import ssl
 import time
@@ -204,6 +205,42 @@ def read_body_until(
         raw.release_conn()
 
 
+def _put_or_close(pool: queue.LifoQueue[Any] | None, conn: Any) -> None:
+    """Return ``conn`` to ``pool``, or close it when the pool already holds its fill."""
+    if pool is not None:
+        try:
+            pool.put(conn, block=False)
+            return
+        except queue.Full:
+            pass
+    if conn is not None:
+        conn.close()
+
+
+class _KeepalivePool(urllib3.HTTPConnectionPool):
+    """A pool whose size is the number of idle connections kept (``max_keepalive_connections``).
+
+    Extra connections (our slot queue lets up to ``max_connections`` be in flight) are closed
+    when they come back, without urllib3's "Connection pool is full" warning: here that is
+    the configured behaviour, not a problem.
+    """
+
+    def _put_conn(self, conn: Any) -> None:
+        _put_or_close(self.pool, conn)
+
+
+class _KeepaliveHTTPSPool(urllib3.HTTPSConnectionPool):
+    """The HTTPS twin of :class:`_KeepalivePool`."""
+
+    def _put_conn(self, conn: Any) -> None:
+        _put_or_close(self.pool, conn)
+
+
+def keepalive_pools(manager: urllib3.PoolManager) -> None:
+    """Make ``manager`` build pools that keep at most their size of idle connections quietly."""
+    manager.pool_classes_by_scheme = {"http": _KeepalivePool, "https": _KeepaliveHTTPSPool}
+
+
 @functools.lru_cache(maxsize=64)
 def urllib3_timeout(connect: float, read: float, total: float | None) -> urllib3.Timeout:
     """A shared ``urllib3.Timeout`` for these limits (urllib3 clones it for every request)."""
@@ -229,9 +266,16 @@ class Urllib3Transport(PooledTransport):
         else:
             tls["cert_reqs"] = "CERT_REQUIRED"
             tls["ca_cert_dir" if os.path.isdir(resolved) else "ca_certs"] = str(resolved)
+        # The pools keep max_keepalive_connections idle; our slot queue bounds the connections
+        # in flight to max_connections (block=False lets a pool open more than it keeps).
         self._manager = urllib3.PoolManager(
-            num_pools=10, maxsize=self.pool.max_connections, block=False, retries=False, **tls
+            num_pools=10,
+            maxsize=self.pool.max_keepalive_connections,
+            block=False,
+            retries=False,
+            **tls,
         )
+        keepalive_pools(self._manager)
 
     def _send(self, request: Request, timeout: Timeout) -> Response:
         # urllib3's total caps connect and the wait for the headers to what is left of it.
