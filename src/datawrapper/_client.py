@@ -706,6 +706,24 @@ class Datawrapper:
         )
         return self._decode(response)
 
+    def _read(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutLike | None,
+        deadline: float | None,
+    ) -> Any:
+        """A quick-read ``GET`` of ``path`` through :meth:`_call`, its JSON decoded."""
+        return self._call(
+            "GET",
+            path,
+            kind=OperationKind.READ,
+            params=params,
+            timeout=timeout,
+            deadline=deadline,
+        )
+
     def _api_path(self, url: str) -> tuple[str, list[tuple[str, str]]]:
         """The API path and query pairs of ``url`` (absolute, or a path such as ``/v3/me``).
 
@@ -1256,12 +1274,8 @@ class Datawrapper:
     ) -> list[dict[str, Any]]:
         """The URLs the chart can be shown at (``GET /v3/charts/{id}/display-urls``)."""
         cid = check_chart_id(chart_id)
-        result: list[dict[str, Any]] = self._call(
-            "GET",
-            f"/charts/{cid}/display-urls",
-            kind=OperationKind.READ,
-            timeout=timeout,
-            deadline=deadline,
+        result: list[dict[str, Any]] = self._read(
+            f"/charts/{cid}/display-urls", timeout=timeout, deadline=deadline
         )
         return result
 
@@ -1704,26 +1718,15 @@ class Datawrapper:
     ) -> dict[str, Any]:
         """The themes available to the token (``GET /v3/themes``)."""
         params = {"limit": limit, "offset": offset, "deleted": bool(deleted)}
-        result: dict[str, Any] = self._call(
-            "GET",
-            "/themes",
-            kind=OperationKind.READ,
-            params=params,
-            timeout=timeout,
-            deadline=deadline,
-        )
+        result: dict[str, Any] = self._read("/themes", params, timeout=timeout, deadline=deadline)
         return result
 
     def get_theme(
         self, theme_id: str, *, timeout: TimeoutLike | None = None, deadline: float | None = None
     ) -> dict[str, Any]:
         """One theme (``GET /v3/themes/{id}``)."""
-        result: dict[str, Any] = self._call(
-            "GET",
-            f"/themes/{_segment(theme_id, 'theme_id')}",
-            kind=OperationKind.READ,
-            timeout=timeout,
-            deadline=deadline,
+        result: dict[str, Any] = self._read(
+            f"/themes/{_segment(theme_id, 'theme_id')}", timeout=timeout, deadline=deadline
         )
         return result
 
@@ -1928,14 +1931,7 @@ class Datawrapper:
             "limit": limit or None,
             "offset": offset or None,
         }
-        result: dict[str, Any] = self._call(
-            "GET",
-            "/users",
-            kind=OperationKind.READ,
-            params=params,
-            timeout=timeout,
-            deadline=deadline,
-        )
+        result: dict[str, Any] = self._read("/users", params, timeout=timeout, deadline=deadline)
         return result
 
     def get_user(
@@ -2106,12 +2102,8 @@ class Datawrapper:
         deadline: float | None = None,
     ) -> dict[str, Any]:
         """One workspace (``GET /v3/workspaces/{slug}``)."""
-        result: dict[str, Any] = self._call(
-            "GET",
-            self._workspace_path(workspace_slug),
-            kind=OperationKind.READ,
-            timeout=timeout,
-            deadline=deadline,
+        result: dict[str, Any] = self._read(
+            self._workspace_path(workspace_slug), timeout=timeout, deadline=deadline
         )
         return result
 
@@ -2211,11 +2203,9 @@ class Datawrapper:
             role=role or None,
             includeInvites=True if include_invites else None,
         )
-        result: dict[str, Any] = self._call(
-            "GET",
+        result: dict[str, Any] = self._read(
             self._workspace_path(workspace_slug, "members"),
-            kind=OperationKind.READ,
-            params=params,
+            params,
             timeout=timeout,
             deadline=deadline,
         )
@@ -2299,10 +2289,8 @@ class Datawrapper:
         deadline: float | None = None,
     ) -> dict[str, Any]:
         """One team of a workspace (``GET /v3/workspaces/{slug}/teams/{team}``)."""
-        result: dict[str, Any] = self._call(
-            "GET",
+        result: dict[str, Any] = self._read(
             self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id")),
-            kind=OperationKind.READ,
             timeout=timeout,
             deadline=deadline,
         )
@@ -2411,11 +2399,9 @@ class Datawrapper:
             role=role or None,
             includeInvites=True if include_invites else None,
         )
-        result: dict[str, Any] = self._call(
-            "GET",
+        result: dict[str, Any] = self._read(
             self._workspace_path(workspace_slug, "teams", _segment(team_id, "team_id"), "members"),
-            kind=OperationKind.READ,
-            params=params,
+            params,
             timeout=timeout,
             deadline=deadline,
         )
@@ -2679,14 +2665,7 @@ class Datawrapper:
             "maxheight": max_height,
             "iframe": iframe,
         }
-        result: dict[str, Any] = self._call(
-            "GET",
-            "/oembed",
-            kind=OperationKind.READ,
-            params=params,
-            timeout=timeout,
-            deadline=deadline,
-        )
+        result: dict[str, Any] = self._read("/oembed", params, timeout=timeout, deadline=deadline)
         return result
 
     def get_river(
@@ -2706,14 +2685,7 @@ class Datawrapper:
             "offset": offset or None,
             "search": search or None,
         }
-        result: dict[str, Any] = self._call(
-            "GET",
-            "/river",
-            kind=OperationKind.READ,
-            params=params,
-            timeout=timeout,
-            deadline=deadline,
-        )
+        result: dict[str, Any] = self._read("/river", params, timeout=timeout, deadline=deadline)
         return result
 
     def get_river_chart(
