@@ -114,6 +114,28 @@ class Decision:
     outcome_unknown: bool = False
 
 
+def _attempt(
+    number: int,
+    request: Request,
+    safe_url: str,
+    status: int | None,
+    error: str | None,
+    elapsed: float,
+    decision: Decision,
+) -> Attempt:
+    """The history entry of one attempt and the decision taken after it."""
+    return Attempt(
+        number,
+        request.method,
+        safe_url or redact_url(request.url),
+        status,
+        error,
+        elapsed,
+        decision.delay if decision.retry else None,
+        decision.reason,
+    )
+
+
 class RetryEngine:
     """Applies a :class:`RetryPolicy` around any :class:`Transport`.
 
@@ -309,16 +331,7 @@ class RetryEngine:
                     remaining=remaining,
                 )
                 attempts.append(
-                    Attempt(
-                        number,
-                        method,
-                        safe_url or redact_url(request.url),
-                        None,
-                        type(exc).__name__,
-                        elapsed,
-                        decision.delay if decision.retry else None,
-                        decision.reason,
-                    )
+                    _attempt(number, request, safe_url, None, type(exc).__name__, elapsed, decision)
                 )
                 if not decision.retry:
                     exc.attempts = tuple(attempts)
@@ -384,18 +397,7 @@ class RetryEngine:
                 rate_limiter.feedback(
                     status_code=status, headers=response.headers, retry_after=decision.retry_after
                 )
-            attempts.append(
-                Attempt(
-                    number,
-                    method,
-                    safe_url or redact_url(request.url),
-                    status,
-                    None,
-                    elapsed,
-                    decision.delay if decision.retry else None,
-                    decision.reason,
-                )
-            )
+            attempts.append(_attempt(number, request, safe_url, status, None, elapsed, decision))
             if not decision.retry:
                 error = error_for_response(
                     response, retry_after=decision.retry_after, attempts=attempts
